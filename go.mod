@@ -1,0 +1,3 @@
+module github.com/fwbatch/fwbatch
+
+go 1.26.0
