@@ -151,7 +151,7 @@ func LooksLikeMedia(head []byte) bool {
 		"fLaC", "ID3", "OggS", "\x1a\x45\xdf\xa3", // FLAC, MP3 tag, Ogg/Opus, Matroska/WebM
 		"RF64", "BW64", "caff", ".snd", "#!AMR", "MAC ", "wvpk", "TTA1", "MPCK", "MP+",
 		"FLV\x01", "DSD ", "FRM8",
-		"\x30\x26\xb2\x75\x8e\x66\xcf\x11", // ASF: wma, wmv
+		"\x30\x26\xb2\x75\x8e\x66\xcf\x11",     // ASF: wma, wmv
 		"\x00\x00\x01\xba", "\x00\x00\x01\xb3", // MPEG program stream, MPEG video
 		"\x0b\x77", "\x7f\xfe\x80\x01", // AC-3, DTS
 	} {

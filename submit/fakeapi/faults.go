@@ -14,17 +14,17 @@ type Kind string
 // The faults. Those marked "submit" only make sense for submissions; the
 // rest work for status requests too.
 const (
-	Unauthorized     Kind = "401"       // 401 before the body is read
-	Forbidden        Kind = "403"       // 403 before the body is read
-	TooLarge         Kind = "413"       // submit: 413 before the body is read
-	Unprocessable    Kind = "422"       // submit: 422 after reading the body; no job
-	RateLimited      Kind = "429"       // 429 with Retry-After in seconds, before the body is read
-	RateLimitedDate  Kind = "429-date"  // 429 with Retry-After as an HTTP date
-	ServerError      Kind = "500"       // 500 after reading the body; no job
-	BadGateway       Kind = "502"       // 502 with an HTML page, after reading the body; no job
-	Unavailable      Kind = "503"       // 503 without Retry-After, after reading the body; no job
-	UnavailableRetry Kind = "503-retry" // 503 with Retry-After in seconds, after reading the body; no job
-	BadJSON          Kind = "bad-json"  // 200 whose body is not JSON (submit: the job was created)
+	Unauthorized     Kind = "401"           // 401 before the body is read
+	Forbidden        Kind = "403"           // 403 before the body is read
+	TooLarge         Kind = "413"           // submit: 413 before the body is read
+	Unprocessable    Kind = "422"           // submit: 422 after reading the body; no job
+	RateLimited      Kind = "429"           // 429 with Retry-After in seconds, before the body is read
+	RateLimitedDate  Kind = "429-date"      // 429 with Retry-After as an HTTP date
+	ServerError      Kind = "500"           // 500 after reading the body; no job
+	BadGateway       Kind = "502"           // 502 with an HTML page, after reading the body; no job
+	Unavailable      Kind = "503"           // 503 without Retry-After, after reading the body; no job
+	UnavailableRetry Kind = "503-retry"     // 503 with Retry-After in seconds, after reading the body; no job
+	BadJSON          Kind = "bad-json"      // 200 whose body is not JSON (submit: the job was created)
 	NoBatchID        Kind = "no-batch-id"   // submit: 200 without batch_id; the job was created
 	Reset            Kind = "reset"         // connection reset (submit: after part of the body)
 	CreatedReset     Kind = "created-reset" // submit: job created, then the connection reset before any reply
