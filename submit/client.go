@@ -299,8 +299,18 @@ func netErrText(err error) string {
 		return "TLS certificate problem: " + err.Error()
 	case os.IsTimeout(err):
 		return "timed out"
+	case errors.Is(err, net.ErrClosed):
+		return "connection closed"
 	}
-	return err.Error()
+	// The innermost error says it best: "connection broken: readfrom tcp
+	// a->b: write tcp a->b: X" is X.
+	for {
+		inner := errors.Unwrap(err)
+		if inner == nil {
+			return err.Error()
+		}
+		err = inner
+	}
 }
 
 // permanentNetErr reports network errors that retrying cannot fix.

@@ -79,7 +79,7 @@ type UnknownOutcomeError struct {
 }
 
 func (e *UnknownOutcomeError) Error() string {
-	return summary(e.Cause) + " — outcome unknown: a batch job may exist without fwbatch knowing its id; resubmitting may create a duplicate"
+	return summary(e.Cause) + " — outcome unknown: a batch job may have been created; resubmitting may create a duplicate"
 }
 
 func (e *UnknownOutcomeError) Unwrap() error { return e.Cause }
