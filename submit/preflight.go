@@ -174,9 +174,11 @@ func LooksLikeMedia(head []byte) bool {
 		if b1&0xf6 == 0xf0 {
 			return true // AAC in ADTS frames
 		}
+		// An MPEG audio frame: mp3 or mp2 without a tag. Layer I is left out:
+		// nobody uses it, and its header is what a UTF-16 text file starts with.
 		version, layer := b1>>3&3, b1>>1&3
-		if b1&0xe0 == 0xe0 && version != 1 && layer != 0 && b2>>4 != 0xf && b2>>2&3 != 3 {
-			return true // an MPEG audio frame (mp3 without a tag)
+		if b1&0xe0 == 0xe0 && version != 1 && (layer == 1 || layer == 2) && b2>>4 != 0xf && b2>>2&3 != 3 {
+			return true
 		}
 	}
 	return false
