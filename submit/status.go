@@ -155,9 +155,11 @@ func (c *Client) statusOnce(ctx context.Context, target, batchID string) (*Job, 
 		return nil, a
 	}
 	if rerr != nil {
+		if ctx.Err() != nil {
+			return nil, attempt{err: &InterruptedError{Cause: context.Cause(ctx)}}
+		}
 		err := c.replyReadError(ctx, resp.StatusCode, rerr)
-		var ie *InterruptedError
-		return nil, attempt{err: err, retry: !errors.As(err, &ie) && !errors.Is(rerr, errReplyTooLarge), reason: "the reply was cut short"}
+		return nil, attempt{err: err, retry: !errors.Is(rerr, errReplyTooLarge), reason: "the reply was cut short"}
 	}
 	job, problem := parseJob(data)
 	if problem != "" {

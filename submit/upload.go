@@ -150,7 +150,7 @@ func (c *Client) uploadFailed(ctx, actx context.Context, err error, body *upload
 	sent, total := body.sent.Load(), body.u.total
 	if ctx.Err() != nil {
 		if full {
-			return attempt{err: &UnknownOutcomeError{Cause: &InterruptedError{Cause: context.Cause(ctx)}}}
+			return attempt{err: &UnknownOutcomeError{Cause: context.Cause(ctx)}}
 		}
 		return attempt{err: &InterruptedError{Cause: context.Cause(ctx), Sent: sent, Total: total}}
 	}
@@ -174,7 +174,7 @@ func (c *Client) replyReadError(ctx context.Context, status int, err error) erro
 	case errors.Is(err, errReplyTimeout):
 		return &ReplyError{HTTPStatus: status, Problem: fmt.Sprintf("reply too slow (not complete after %s)", roundDuration(c.replyTimeout))}
 	case ctx.Err() != nil:
-		return &InterruptedError{Cause: context.Cause(ctx)}
+		return context.Cause(ctx)
 	case errors.Is(err, errReplyTooLarge):
 		return &ReplyError{HTTPStatus: status, Problem: "reply too large"}
 	}
