@@ -95,6 +95,7 @@ type Server struct {
 	jobs    map[string]*Job
 	nSubmit int
 	nStatus int
+	closed  bool
 
 	handlers  sync.WaitGroup
 	closeOnce sync.Once
@@ -144,6 +145,9 @@ func (s *Server) URL() string { return s.url }
 func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
 		close(s.done)
 		if s.hs != nil {
 			err = s.hs.Close()
@@ -231,13 +235,16 @@ func (s *Server) update(r *Request, f func(*Request)) {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.handlers.Add(1)
-	defer s.handlers.Done()
-	select {
-	case <-s.done:
+	// Add under the lock that Close takes to set closed, so that no Add can
+	// race with Close's Wait.
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
 		panic(http.ErrAbortHandler)
-	default:
 	}
+	s.handlers.Add(1)
+	s.mu.Unlock()
+	defer s.handlers.Done()
 	start := time.Now()
 	rec := &Request{
 		Method:           r.Method,

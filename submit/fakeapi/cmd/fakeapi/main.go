@@ -9,6 +9,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -17,35 +18,48 @@ import (
 )
 
 func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run serves until ctx ends and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("fakeapi", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	var cfg fakeapi.Config
 	var faults string
-	flag.StringVar(&cfg.Addr, "addr", "127.0.0.1:0", "address to listen on")
-	flag.StringVar(&cfg.APIKey, "key", "", `the API key requests must carry ("" accepts any non-empty key)`)
-	flag.StringVar(&cfg.AccountID, "account", "fake-account", "account id of the jobs")
-	flag.IntVar(&cfg.Polls, "polls", 0, `status checks a job answers "processing" before it completes`)
-	flag.DurationVar(&cfg.Delay, "delay", 0, "time from submission until a job completes")
-	flag.DurationVar(&cfg.Latency, "latency", 0, "delay added before answering each request")
-	flag.StringVar(&faults, "faults", "", `faults by request number, e.g. "2:429,3-4:reset,s1:500" (see fakeapi.ParseFaults)`)
-	flag.BoolVar(&cfg.NoHash, "nohash", false, "count uploaded bytes without hashing them (benchmarks)")
-	quiet := flag.Bool("quiet", false, "do not log requests to stderr")
-	flag.Parse()
-
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:0", "address to listen on")
+	fs.StringVar(&cfg.APIKey, "key", "", `the API key requests must carry ("" accepts any non-empty key)`)
+	fs.StringVar(&cfg.AccountID, "account", "fake-account", "account id of the jobs")
+	fs.IntVar(&cfg.Polls, "polls", 0, `status checks a job answers "processing" before it completes`)
+	fs.DurationVar(&cfg.Delay, "delay", 0, "time from submission until a job completes")
+	fs.DurationVar(&cfg.Latency, "latency", 0, "delay added before answering each request")
+	fs.StringVar(&faults, "faults", "", `faults by request number, e.g. "2:429,3-4:reset,s1:500" (see fakeapi.ParseFaults)`)
+	fs.BoolVar(&cfg.NoHash, "nohash", false, "count uploaded bytes without hashing them (benchmarks)")
+	quiet := fs.Bool("quiet", false, "do not log requests to stderr")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "fakeapi: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
 	var err error
 	if cfg.Faults, err = fakeapi.ParseFaults(faults); err != nil {
-		fmt.Fprintln(os.Stderr, "fakeapi:", err)
-		os.Exit(2)
+		fmt.Fprintln(stderr, "fakeapi:", err)
+		return 2
 	}
 	if !*quiet {
-		cfg.Log = os.Stderr
+		cfg.Log = stderr
 	}
 	s := fakeapi.New(cfg)
 	if err := s.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "fakeapi:", err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, "fakeapi:", err)
+		return 1
 	}
-	fmt.Println(s.URL())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	fmt.Fprintln(stdout, s.URL())
 	<-ctx.Done()
 	s.Close()
+	return 0
 }

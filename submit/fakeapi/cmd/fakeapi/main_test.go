@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, w := io.Pipe()
+	var stderr strings.Builder
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, []string{"-key", "k", "-faults", "s1:500", "-quiet"}, w, &stderr)
+		w.Close()
+	}()
+	url, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	url = strings.TrimSpace(url)
+	if !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("first line %q is not a loopback URL", url)
+	}
+	req, _ := http.NewRequest("GET", url+"/v1/accounts/fake-account/batch_job/x", nil)
+	req.Header.Set("Authorization", "k")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 500 {
+		t.Errorf("first status request: %d, want the injected 500", resp.StatusCode)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	cancel()
+	if c := <-code; c != 0 {
+		t.Errorf("exit code %d: %s", c, stderr.String())
+	}
+}
+
+func TestRunBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"-faults", "1:teapot"}, {"-polls", "x"}, {"extra"}} {
+		var stderr strings.Builder
+		if c := run(context.Background(), args, io.Discard, &stderr); c != 2 || stderr.Len() == 0 {
+			t.Errorf("%q: exit %d, stderr %q", args, c, stderr.String())
+		}
+	}
+}
