@@ -27,7 +27,7 @@ const DefaultBaseURL = "https://audio-batch.api.fireworks.ai"
 // Defaults of Config.
 const (
 	DefaultStallTimeout          = 60 * time.Second
-	DefaultResponseHeaderTimeout = 2 * time.Minute
+	DefaultResponseHeaderTimeout = 5 * time.Minute
 	DefaultReplyTimeout          = time.Minute
 	dialTimeout                  = 30 * time.Second
 	tlsTimeout                   = 30 * time.Second
@@ -76,7 +76,8 @@ type Config struct {
 	// Redirects are never followed, whichever client is used.
 	HTTPClient *http.Client
 	// ResponseHeaderTimeout bounds the wait for a reply once the upload is
-	// sent; used only by the default HTTPClient. Default 2 minutes.
+	// sent; used only by the default HTTPClient. Default 5 minutes: past it
+	// the outcome is unknown, which is worse than waiting.
 	ResponseHeaderTimeout time.Duration
 	// ReplyTimeout bounds reading a reply's body once its headers came.
 	// Default 1 minute.
@@ -223,7 +224,7 @@ type attempt struct {
 
 // retryLoop runs try until it succeeds, fails for good, or the policy runs
 // out. before is called before each wait.
-func (c *Client) retryLoop(ctx context.Context, try func(n int) attempt, before func(next int, wait time.Duration, reason string)) error {
+func (c *Client) retryLoop(ctx context.Context, op string, try func(n int) attempt, before func(next int, wait time.Duration, reason string)) error {
 	var waited time.Duration
 	for n := 1; ; n++ {
 		a := try(n)
@@ -255,7 +256,7 @@ func (c *Client) retryLoop(ctx context.Context, try func(n int) attempt, before 
 			before(n+1, wait, a.reason)
 		}
 		if err := c.sleep(ctx, wait); err != nil {
-			return &InterruptedError{Cause: err}
+			return &InterruptedError{Cause: err, Op: op}
 		}
 		waited += wait
 	}

@@ -139,22 +139,29 @@ func (e *StallError) Error() string {
 	return e.summary() + " — nothing was submitted; check the network and try again"
 }
 
-// InterruptedError: the context was cancelled before the upload was
-// complete, so no job exists. (Cancelled after that, the outcome is an
-// *UnknownOutcomeError.)
+// InterruptedError: the context was cancelled. For a submission that means
+// before the upload was complete, so no job exists; cancelled after that,
+// the outcome is an *UnknownOutcomeError instead.
 type InterruptedError struct {
-	Cause       error // context.Canceled or context.DeadlineExceeded
-	Sent, Total int64
+	Cause       error  // context.Canceled or context.DeadlineExceeded
+	Op          string // "submit" or "status"
+	Sent, Total int64  // how far the upload got; 0 of 0 between tries
 }
 
 func (e *InterruptedError) summary() string {
-	if e.Total == 0 {
-		return "interrupted"
+	switch {
+	case e.Op == "status":
+		return "interrupted while checking the status"
+	case e.Total == 0:
+		return "interrupted before the upload"
 	}
 	return fmt.Sprintf("interrupted at %s of %s", HumanBytes(e.Sent), HumanBytes(e.Total))
 }
 
 func (e *InterruptedError) Error() string {
+	if e.Op == "status" {
+		return e.summary()
+	}
 	return e.summary() + " — nothing was submitted; submit it again when ready"
 }
 
@@ -211,7 +218,7 @@ func Explain(err error) string {
 	if err == nil {
 		return ""
 	}
-	if errors.Is(err, context.Canceled) && err == context.Canceled {
+	if err == context.Canceled {
 		return "interrupted"
 	}
 	return oneLine(err.Error())

@@ -107,7 +107,7 @@ func (c *Client) Status(ctx context.Context, accountID, batchID string) (*Job, e
 	}
 	target := c.base + "/v1/accounts/" + url.PathEscape(accountID) + "/batch_job/" + url.PathEscape(batchID)
 	var job *Job
-	err := c.retryLoop(ctx, func(int) attempt {
+	err := c.retryLoop(ctx, "status", func(int) attempt {
 		j, a := c.statusOnce(ctx, target, batchID)
 		job = j
 		return a
@@ -131,7 +131,7 @@ func (c *Client) statusOnce(ctx context.Context, target, batchID string) (*Job, 
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, attempt{err: &InterruptedError{Cause: context.Cause(ctx)}}
+			return nil, attempt{err: &InterruptedError{Cause: context.Cause(ctx), Op: "status"}}
 		}
 		ne := &NetError{Host: c.host, During: "checking the status", Err: err}
 		return nil, attempt{err: ne, retry: !permanentNetErr(err), reason: "network error: " + netErrText(err)}
@@ -156,7 +156,7 @@ func (c *Client) statusOnce(ctx context.Context, target, batchID string) (*Job, 
 	}
 	if rerr != nil {
 		if ctx.Err() != nil {
-			return nil, attempt{err: &InterruptedError{Cause: context.Cause(ctx)}}
+			return nil, attempt{err: &InterruptedError{Cause: context.Cause(ctx), Op: "status"}}
 		}
 		err := c.replyReadError(ctx, resp.StatusCode, rerr)
 		return nil, attempt{err: err, retry: !errors.Is(rerr, errReplyTooLarge), reason: "the reply was cut short"}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -57,7 +58,7 @@ func (c *Client) Submit(ctx context.Context, path string, opts Options, onProgre
 	}
 	target := c.base + "/" + PathFor(opts.Task) + "?endpoint_id=" + url.QueryEscape(opts.Endpoint)
 	var sub *Submitted
-	err = c.retryLoop(ctx,
+	err = c.retryLoop(ctx, "submit",
 		func(n int) attempt {
 			s, a := c.submitOnce(ctx, target, up, n, report)
 			sub = s
@@ -72,6 +73,7 @@ func (c *Client) Submit(ctx context.Context, path string, opts Options, onProgre
 	if sub.EndpointID == "" {
 		sub.EndpointID = opts.Endpoint
 	}
+	sub.Message = Redact(sub.Message, c.key)
 	return sub, nil
 }
 
@@ -81,7 +83,7 @@ func (c *Client) submitOnce(ctx context.Context, target string, up *upload, n in
 	}
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	body := &uploadBody{u: up}
+	body := &uploadBody{u: up, done: make(chan struct{})}
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, target, body)
 	if err != nil {
 		return nil, attempt{err: errors.New(Redact(err.Error(), c.key))}
@@ -99,10 +101,18 @@ func (c *Client) submitOnce(ctx context.Context, target string, up *upload, n in
 	stopWatch := c.watch(body, cancel, n, report)
 	resp, err := c.hc.Do(req)
 	stopWatch()
-	full := body.sent.Load() == up.total
 	if err != nil {
-		return nil, c.uploadFailed(ctx, actx, err, body, full)
+		// Whether a job can exist depends on how much of the body went out:
+		// let the transport finish with it first (it closes it when done).
+		t := time.NewTimer(2 * time.Second)
+		select {
+		case <-body.done:
+		case <-t.C:
+		}
+		t.Stop()
+		return nil, c.uploadFailed(ctx, actx, err, body, body.sent.Load() == up.total)
 	}
+	full := body.sent.Load() == up.total
 	defer resp.Body.Close()
 
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
@@ -152,7 +162,7 @@ func (c *Client) uploadFailed(ctx, actx context.Context, err error, body *upload
 		if full {
 			return attempt{err: &UnknownOutcomeError{Cause: context.Cause(ctx)}}
 		}
-		return attempt{err: &InterruptedError{Cause: context.Cause(ctx), Sent: sent, Total: total}}
+		return attempt{err: &InterruptedError{Cause: context.Cause(ctx), Op: "submit", Sent: sent, Total: total}}
 	}
 	var stall *StallError
 	if errors.As(context.Cause(actx), &stall) {
@@ -390,6 +400,8 @@ type uploadBody struct {
 	off    int64        // touched only by Read
 	sent   atomic.Int64 // what Read has handed out, for the watch
 	closed atomic.Bool
+	once   sync.Once
+	done   chan struct{} // closed by Close
 }
 
 func (b *uploadBody) Read(p []byte) (int, error) {
@@ -435,5 +447,6 @@ func (b *uploadBody) Read(p []byte) (int, error) {
 // stays open for the next try.
 func (b *uploadBody) Close() error {
 	b.closed.Store(true)
+	b.once.Do(func() { close(b.done) })
 	return nil
 }

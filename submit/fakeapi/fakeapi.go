@@ -9,6 +9,7 @@
 package fakeapi
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -486,7 +487,9 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, rec *Request, ta
 // readForm streams the multipart body: fields are kept, the file is hashed
 // and counted. A non-zero status means the form is unacceptable.
 func (s *Server) readForm(r *http.Request, body io.Reader, rec *Request) (map[string]string, int, string) {
-	r.Body = io.NopCloser(body)
+	// multipart reads 4 KiB at a time: a large buffer below it turns that
+	// into a few large reads from the connection.
+	r.Body = io.NopCloser(bufio.NewReaderSize(body, 1<<20))
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, http.StatusBadRequest, "expected a multipart/form-data body: " + err.Error()
