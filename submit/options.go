@@ -87,13 +87,17 @@ type Options struct {
 }
 
 // WithDefaults returns o with the values that are always sent filled in:
-// task transcribe, endpoint audio-prod, the endpoint's model, format json.
+// task transcribe, endpoint audio-prod (audio-turbo when only the turbo
+// model was chosen), the endpoint's model, format json.
 func (o Options) WithDefaults() Options {
 	if o.Task == "" {
 		o.Task = TaskTranscribe
 	}
 	if o.Endpoint == "" {
 		o.Endpoint = EndpointProd
+		if o.Model == ModelTurbo {
+			o.Endpoint = EndpointTurbo
+		}
 	}
 	if o.Model == "" {
 		o.Model = ModelFor(o.Endpoint)

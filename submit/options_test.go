@@ -17,6 +17,9 @@ func TestWithDefaults(t *testing.T) {
 	if m := (submit.Options{Endpoint: submit.EndpointTurbo}).WithDefaults().Model; m != "whisper-v3-turbo" {
 		t.Errorf("turbo model %q", m)
 	}
+	if ep := (submit.Options{Model: submit.ModelTurbo}).WithDefaults().Endpoint; ep != submit.EndpointTurbo {
+		t.Errorf("the turbo model alone picked endpoint %q", ep)
+	}
 	if got := (submit.Options{}).WithDefaults().Fields(); !slices.Equal(got, []submit.Field{{"model", "whisper-v3"}, {"response_format", "json"}}) {
 		t.Errorf("default fields %v", got)
 	}
