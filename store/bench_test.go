@@ -1,25 +1,119 @@
 package store
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
+
+// go test -run '^$' -bench . -benchtime 20x ./store
+//
+// Append's cost must not grow with the history (it reads one line and one
+// byte of it, whatever its size); Load must fold 100,000 submissions in
+// half a second with a peak memory under three times the file's size.
+
+func BenchmarkAppend(b *testing.B) {
+	for _, n := range []int{100, 100_000} {
+		b.Run(fmt.Sprintf("subs=%d", n), func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "history.jsonl")
+			writeSampleHistory(b, path, n)
+			s, err := Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			ev := Event{Kind: KindStatus, ID: "20260102T030405.000000Z-000000", Status: "RUNNING"}
+			for b.Loop() {
+				if err := s.Append(ctx, ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
 
 func BenchmarkLoad100k(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "history.jsonl")
 	writeSampleHistory(b, path, 100_000)
-	fi, _ := os.Stat(path)
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
 	s, err := Open(path)
 	if err != nil {
 		b.Fatal(err)
 	}
+	// Peak memory, measured where nothing else runs: a fresh process that
+	// only loads the file reports its high-water mark of resident memory.
+	out, err := helperCmd("load-rss", path, "").Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	peak, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+	if err != nil {
+		b.Fatalf("%v: %q", err, out)
+	}
 	b.SetBytes(fi.Size())
-	b.ReportAllocs()
 	for b.Loop() {
 		h, err := s.Load()
 		if err != nil || h.Len() != 100_000 || !h.Report().Clean() {
 			b.Fatal(err, h.Len(), h.Report())
+		}
+	}
+	b.ReportMetric(float64(fi.Size())/(1<<20), "file-MiB")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
+	b.ReportMetric(float64(peak)/float64(fi.Size()), "peak/file")
+}
+
+// loadRSS loads the history and returns the process's peak resident
+// memory in bytes, for BenchmarkLoad100k.
+func loadRSS(path string) (int64, error) {
+	s, err := Open(path)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.Load(); err != nil {
+		return 0, err
+	}
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range bytes.Split(status, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(l, []byte("VmHWM:")); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(string(v)), " kB"), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM in /proc/self/status")
+}
+
+func BenchmarkRefresh100k(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "history.jsonl")
+	writeSampleHistory(b, path, 100_000)
+	s, err := Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := s.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	ev := Event{Kind: KindStatus, ID: "20260102T030405.000000Z-000000", Status: "RUNNING"}
+	for b.Loop() {
+		b.StopTimer()
+		if err := s.Append(ctx, ev); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if changed, err := s.Refresh(h); !changed || err != nil {
+			b.Fatal(changed, err)
 		}
 	}
 }
