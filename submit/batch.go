@@ -1,0 +1,258 @@
+package submit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/fwbatch/fwbatch/store"
+)
+
+// recordTimeout bounds a history append made after an upload ended. It runs
+// on its own context: a cancelled upload must still be recorded.
+const recordTimeout = 30 * time.Second
+
+// BatchItem is one file to submit with the history.
+type BatchItem struct {
+	ID         string // local submission id (store.NewID); made if empty
+	File       string
+	Options    Options
+	ResubmitOf string // the submission this one repeats, if any
+}
+
+// EventType says what a BatchEvent reports.
+type EventType int
+
+const (
+	// EventStarted: "started" is durable in the history; the upload begins.
+	EventStarted EventType = iota
+	// EventProgress: bytes sent, or a wait before a retry (Progress.RetryIn).
+	EventProgress
+	// EventDone: the outcome is known and recorded (or could not be).
+	EventDone
+)
+
+// BatchEvent is what RunBatch reports about one item.
+type BatchEvent struct {
+	Item     BatchItem
+	Type     EventType
+	Progress Progress
+	// Done only:
+	Outcome store.Kind // submitted, failed, unknown or interrupted
+	Reply   *Submitted
+	Err     error // why it was not submitted; or why the outcome could not be recorded
+	// Recorded is false when the item never reached the history (refused
+	// before any upload: bad options, bad file, history not writable) or
+	// when its outcome could not be appended (Err says so, with the batch id).
+	Recorded bool
+}
+
+// RunBatch submits items, concurrency at a time, through the history: for
+// each file the "started" event is durable before its first byte is sent,
+// and its outcome is appended the moment it is known. Items refused before
+// an upload (options, pre-flight checks, a history that cannot be written)
+// leave no event and send nothing. on is called from several goroutines, one
+// item's events in order; it must not block for long. RunBatch returns when
+// every item is done.
+func (c *Client) RunBatch(ctx context.Context, st *store.Store, items []BatchItem, concurrency int, on func(BatchEvent)) {
+	if on == nil {
+		on = func(BatchEvent) {}
+	}
+	if concurrency < 1 {
+		concurrency = 1
+	}
+	// One check of the history for the whole batch: if it cannot be
+	// written, no upload starts.
+	if err := st.CheckWritable(ctx); err != nil {
+		for _, it := range items {
+			on(BatchEvent{Item: it, Type: EventDone, Outcome: store.KindFailed, Err: fmt.Errorf("nothing uploaded: %w", err)})
+		}
+		return
+	}
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	for _, it := range items {
+		if it.ID == "" {
+			it.ID = store.NewID()
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			on(BatchEvent{Item: it, Type: EventDone, Outcome: store.KindInterrupted, Err: &InterruptedError{Op: "submit", Cause: ctx.Err()}})
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c.submitRecorded(ctx, st, it, on)
+		}()
+	}
+	wg.Wait()
+}
+
+func (c *Client) submitRecorded(ctx context.Context, st *store.Store, it BatchItem, on func(BatchEvent)) {
+	done := func(ev BatchEvent) {
+		ev.Item, ev.Type = it, EventDone
+		on(ev)
+	}
+	opts := it.Options.WithDefaults()
+	if err := opts.Validate(); err != nil {
+		done(BatchEvent{Outcome: store.KindFailed, Err: err})
+		return
+	}
+	abs, err := filepath.Abs(it.File)
+	if err != nil {
+		done(BatchEvent{Outcome: store.KindFailed, Err: &FileError{Path: it.File, Problem: err.Error(), Err: err}})
+		return
+	}
+	info, err := Preflight(abs, opts.Force)
+	if err != nil {
+		done(BatchEvent{Outcome: store.KindFailed, Err: err})
+		return
+	}
+	mtime := info.ModTime().UTC()
+	started := store.Event{
+		Kind: store.KindStarted, ID: it.ID, File: abs, Size: info.Size(), MTime: &mtime,
+		Task: opts.Task, Endpoint: opts.Endpoint, Model: opts.Model, Options: opts.Extra(), ResubmitOf: it.ResubmitOf,
+	}
+	if err := st.Append(ctx, started); err != nil {
+		done(BatchEvent{Outcome: store.KindFailed, Err: fmt.Errorf("%s: nothing uploaded: %w", it.File, err)})
+		return
+	}
+	on(BatchEvent{Item: it, Type: EventStarted, Progress: Progress{Total: info.Size()}})
+
+	reply, err := c.Submit(ctx, abs, opts, func(p Progress) {
+		on(BatchEvent{Item: it, Type: EventProgress, Progress: p})
+	})
+	kind := OutcomeOf(err)
+	ev := store.Event{Kind: kind, ID: it.ID}
+	if reply != nil {
+		ev.BatchID, ev.AccountID, ev.EndpointID = reply.BatchID, reply.AccountID, reply.EndpointID
+	}
+	if err != nil {
+		ev.HTTPStatus = HTTPStatusOf(err)
+		ev.Message = Redact(Explain(err), c.key)
+	}
+	rctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
+	defer cancel()
+	if rerr := st.Append(rctx, ev); rerr != nil {
+		// The upload happened; only the record failed. Say so loudly, with
+		// the batch id, since the history is the only record of the job.
+		what := "its outcome (" + string(kind) + ")"
+		if reply != nil {
+			what = fmt.Sprintf("batch id %s (account %s)", reply.BatchID, reply.AccountID)
+		}
+		done(BatchEvent{Outcome: kind, Reply: reply, Err: fmt.Errorf("%s was uploaded but the history could not record %s: %w; note it down", it.File, what, rerr)})
+		return
+	}
+	done(BatchEvent{Outcome: kind, Reply: reply, Err: err, Recorded: true})
+}
+
+// CheckResult is what CheckRecorded found and recorded.
+type CheckResult struct {
+	Job        *Job
+	State      JobState
+	ResultPath string // the saved result, when completed (new or from before)
+	Recorded   bool   // a status event was appended
+}
+
+// CheckRecorded fetches a submission's job status and records it: a status
+// event when the status changed, and, the first time the job is seen
+// completed, its result saved under the results folder (so it survives
+// server-side expiry) with the path in that event.
+func (c *Client) CheckRecorded(ctx context.Context, st *store.Store, sub store.Submission) (*CheckResult, error) {
+	if sub.BatchID == "" || sub.AccountID == "" {
+		return nil, fmt.Errorf("%s: no batch id: the server never accepted this upload", filepath.Base(sub.File))
+	}
+	job, err := c.Status(ctx, sub.AccountID, sub.BatchID)
+	if err != nil {
+		return nil, err
+	}
+	res := &CheckResult{Job: job, State: job.State(), ResultPath: sub.ResultPath}
+	ev := store.Event{Kind: store.KindStatus, ID: sub.ID, Status: job.Status, Message: Redact(job.Message, c.key)}
+	if res.State == Completed && sub.ResultPath == "" {
+		data, err := job.Result()
+		if err != nil {
+			return res, err
+		}
+		format := sub.Options["response_format"]
+		path := filepath.Join(st.ResultsDir(), sub.ID+ResultExt(format))
+		if err := SaveResult(path, data); err != nil {
+			return res, err
+		}
+		res.ResultPath = path
+		ev.ResultPath = path
+	}
+	if ev.ResultPath == "" && job.Status == sub.ServerStatus && ev.Message == sub.Message {
+		return res, nil // nothing new to record
+	}
+	if err := st.Append(ctx, ev); err != nil {
+		return res, err
+	}
+	res.Recorded = true
+	return res, nil
+}
+
+// SaveResult writes data to path atomically (temp file, fsync, rename) with
+// mode 0600, making its folder (0700) if needed. It overwrites: use it for
+// fwbatch's own results folder.
+func SaveResult(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("results folder %s: %w", filepath.Dir(path), err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("saving result %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o600)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("saving result %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteResult writes a transcript where the user asked for it. Unless
+// overwrite, an existing file is left alone and the error wraps
+// fs.ErrExist, so the caller can ask first.
+func WriteResult(path string, data []byte, overwrite bool) error {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if overwrite {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s exists: %w", path, fs.ErrExist)
+		}
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,389 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/fwbatch/fwbatch/store"
+	"github.com/fwbatch/fwbatch/submit"
+)
+
+// transcriptMsg carries a saved result read from the results folder.
+type transcriptMsg struct {
+	id, path string
+	text     string // rendered for reading
+	err      error
+}
+
+// detailsScreen shows every field of one submission and its transcript in a
+// scrollable view.
+type detailsScreen struct {
+	sh   *shared
+	data *historyData
+	id   string
+	w, h int
+
+	vp          viewport.Model
+	transcript  string // rendered; "" until loaded
+	tpath       string // the saved result it was read from
+	terr        error
+	contentW    int
+	contentFrom string
+
+	saveAs   textinput.Model
+	choosing bool
+
+	activity func(id string) (uploading, elsewhere bool)
+}
+
+func newDetailsScreen(sh *shared, data *historyData) *detailsScreen {
+	s := &detailsScreen{sh: sh, data: data}
+	s.vp = viewport.New()
+	s.vp.SoftWrap = false
+	s.saveAs = newInput(sh.st, "save to: ")
+	s.activity = func(string) (bool, bool) { return false, false }
+	return s
+}
+
+// open shows submission id and returns the command that reads its result.
+func (s *detailsScreen) open(id string) tea.Cmd {
+	if s.id != id {
+		s.transcript, s.tpath, s.terr = "", "", nil
+		s.vp.GotoTop()
+	}
+	s.id = id
+	s.choosing = false
+	return s.loadIfSaved()
+}
+
+// loadIfSaved reads the saved result when there is one it has not read yet.
+func (s *detailsScreen) loadIfSaved() tea.Cmd {
+	sub := s.data.get(s.id)
+	if sub == nil || sub.ResultPath == "" || sub.ResultPath == s.tpath {
+		return nil
+	}
+	s.tpath = sub.ResultPath
+	return loadTranscript(*sub)
+}
+
+func loadTranscript(sub store.Submission) tea.Cmd {
+	return func() tea.Msg {
+		data, err := os.ReadFile(sub.ResultPath)
+		if err != nil {
+			return transcriptMsg{id: sub.ID, path: sub.ResultPath, err: fmt.Errorf("saved result %s: %w", sub.ResultPath, err)}
+		}
+		return transcriptMsg{id: sub.ID, path: sub.ResultPath, text: renderTranscript(formatOf(&sub), data)}
+	}
+}
+
+func formatOf(sub *store.Submission) string {
+	if f := sub.Options["response_format"]; f != "" {
+		return f
+	}
+	return "json"
+}
+
+// renderTranscript turns a saved result into readable text: subtitles and
+// plain text as they are, JSON as its text, verbose JSON as timed segments
+// with speakers when diarized. Anything unparsable is shown raw.
+func renderTranscript(format string, data []byte) string {
+	t, err := submit.ParseTranscript(format, data)
+	if err != nil {
+		return string(data)
+	}
+	if len(t.Segments) == 0 {
+		return t.Text
+	}
+	var b strings.Builder
+	if t.Language != "" || t.Duration > 0 {
+		fmt.Fprintf(&b, "language %s · %s\n\n", orDash(t.Language), clock(t.Duration))
+	}
+	for _, seg := range t.Segments {
+		fmt.Fprintf(&b, "[%s → %s]", clock(seg.Start), clock(seg.End))
+		if seg.Speaker != "" {
+			fmt.Fprintf(&b, " %s:", seg.Speaker)
+		}
+		b.WriteString(" " + strings.TrimSpace(seg.Text) + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func clock(sec float64) string {
+	if sec < 0 {
+		sec = 0
+	}
+	total := int(sec * 10)
+	h, m, s, d := total/36000, total/600%60, total/10%60, total%10
+	if h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d.%d", h, m, s, d)
+	}
+	return fmt.Sprintf("%02d:%02d.%d", m, s, d)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func (s *detailsScreen) typing() bool { return s.choosing }
+
+func (s *detailsScreen) setSize(w, h int) {
+	s.w, s.h = w, h
+	s.saveAs.SetWidth(max(w-12, 10))
+}
+
+func (s *detailsScreen) keys() help.KeyMap {
+	k := s.sh.keys
+	saveTo := key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "save to…"))
+	if s.choosing {
+		return bindings{
+			short: []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))},
+			full:  [][]key.Binding{{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))}},
+		}
+	}
+	back := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back"))
+	return bindings{
+		short: []key.Binding{k.Up, k.Down, k.Save, saveTo, k.Recheck, k.Copy, back, k.Help},
+		full: [][]key.Binding{
+			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+			{k.Save, saveTo, k.Recheck, k.Copy, k.Resubmit},
+			{back, k.Help, k.Quit, k.ForceQuit},
+		},
+	}
+}
+
+// defaultSavePath is next to the audio: talk.flac → talk.srt.
+func defaultSavePath(sub *store.Submission) string {
+	base := strings.TrimSuffix(sub.File, filepath.Ext(sub.File))
+	return base + submit.ResultExt(formatOf(sub))
+}
+
+func (s *detailsScreen) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case transcriptMsg:
+		if msg.id == s.id {
+			s.transcript, s.terr = msg.text, msg.err
+			s.contentFrom = ""
+		}
+		return nil
+	case tea.KeyPressMsg:
+		return s.handleKey(msg)
+	}
+	if s.choosing {
+		var cmd tea.Cmd
+		s.saveAs, cmd = s.saveAs.Update(msg)
+		return cmd
+	}
+	return nil
+}
+
+func (s *detailsScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	sub := s.data.get(s.id)
+	if sub == nil {
+		return nil
+	}
+	if s.choosing {
+		switch msg.String() {
+		case "enter":
+			s.choosing = false
+			s.saveAs.Blur()
+			dst := strings.TrimSpace(s.saveAs.Value())
+			if dst == "" {
+				return nil
+			}
+			return emit(saveResultMsg{id: s.id, dst: expandHome(dst)})
+		case "esc":
+			s.choosing = false
+			s.saveAs.Blur()
+			return nil
+		}
+		var cmd tea.Cmd
+		s.saveAs, cmd = s.saveAs.Update(msg)
+		return cmd
+	}
+	k := s.sh.keys
+	switch {
+	case msg.String() == "esc":
+		return emit(backMsg{})
+	case key.Matches(msg, k.Up):
+		s.vp.ScrollUp(1)
+	case key.Matches(msg, k.Down):
+		s.vp.ScrollDown(1)
+	case key.Matches(msg, k.PageUp):
+		s.vp.PageUp()
+	case key.Matches(msg, k.PageDown):
+		s.vp.PageDown()
+	case key.Matches(msg, k.Top):
+		s.vp.GotoTop()
+	case key.Matches(msg, k.Bottom):
+		s.vp.GotoBottom()
+	case key.Matches(msg, k.Save):
+		return emit(saveResultMsg{id: s.id})
+	case msg.String() == "o":
+		s.choosing = true
+		s.saveAs.SetValue(defaultSavePath(sub))
+		s.saveAs.CursorEnd()
+		return s.saveAs.Focus()
+	case key.Matches(msg, k.Recheck):
+		return emit(recheckMsg{s.id})
+	case key.Matches(msg, k.Copy):
+		return emit(copyMsg{s.id})
+	case key.Matches(msg, k.Resubmit):
+		return emit(resubmitMsg{s.id})
+	}
+	return nil
+}
+
+// backMsg leaves Details for the screen it was opened from.
+type backMsg struct{}
+
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, strings.TrimPrefix(p, "~"))
+		}
+	}
+	return p
+}
+
+func (s *detailsScreen) fields(sub *store.Submission) [][2]string {
+	uploading, elsewhere := s.activity(sub.ID)
+	status, _ := statusOf(s.sh.st.G, sub, uploading, elsewhere)
+	f := [][2]string{
+		{"File", sub.File},
+		{"Size", humanBytes(sub.Size)},
+		{"Submitted", sub.Started.Local().Format("2006-01-02 15:04:05")},
+		{"Task", sub.Task},
+		{"Endpoint", sub.Endpoint + " (" + sub.Model + ")"},
+		{"Status", status},
+		{"Batch ID", orDash(sub.BatchID)},
+		{"Account", orDash(sub.AccountID)},
+		{"Local id", sub.ID},
+	}
+	if sub.ServerStatus != "" {
+		f = append(f, [2]string{"Server", sub.ServerStatus + " at " + sub.StatusTime.Local().Format("2006-01-02 15:04:05")})
+	}
+	if sub.HTTPStatus != 0 {
+		f = append(f, [2]string{"HTTP", fmt.Sprint(sub.HTTPStatus)})
+	}
+	if sub.Message != "" {
+		f = append(f, [2]string{"Message", sub.Message})
+	}
+	if sub.ResultPath != "" {
+		f = append(f, [2]string{"Saved", sub.ResultPath})
+	}
+	if sub.ResubmitOf != "" {
+		f = append(f, [2]string{"Resubmit of", sub.ResubmitOf})
+	}
+	if sub.Host != "" {
+		f = append(f, [2]string{"Uploaded by", fmt.Sprintf("%s pid %d", sub.Host, sub.PID)})
+	}
+	keys := make([]string, 0, len(sub.Options))
+	for k := range sub.Options {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var opts []string
+	for _, k := range keys {
+		opts = append(opts, k+"="+sub.Options[k])
+	}
+	if len(opts) > 0 {
+		f = append(f, [2]string{"Options", strings.Join(opts, " ")})
+	}
+	return f
+}
+
+func (s *detailsScreen) view() string {
+	st := s.sh.st
+	sub := s.data.get(s.id)
+	if sub == nil {
+		return st.Muted.Render("This submission is no longer in the history. esc goes back.")
+	}
+	var b strings.Builder
+	b.WriteString(truncate(st.Title.Render("Details · "+filepath.Base(sub.File)), s.w))
+	fields := s.fields(sub)
+	// Two columns of fields when there is room; values are cut, never wrapped,
+	// so the transcript keeps its space.
+	cols := 1
+	if s.w >= 110 {
+		cols = 2
+	}
+	colW := s.w / cols
+	rows := (len(fields) + cols - 1) / cols
+	for r := 0; r < rows; r++ {
+		b.WriteByte('\n')
+		var line strings.Builder
+		for c := 0; c < cols; c++ {
+			i := c*rows + r
+			if i >= len(fields) {
+				break
+			}
+			cell := st.Label.Render(pad(fields[i][0], 12)) + fields[i][1]
+			line.WriteString(pad(cell, colW))
+		}
+		b.WriteString(truncate(line.String(), s.w))
+	}
+	b.WriteByte('\n')
+	if s.choosing {
+		b.WriteString(truncate(s.saveAs.View(), s.w))
+	} else {
+		b.WriteString(st.Muted.Render(strings.Repeat("─", max(s.w, 0))))
+	}
+	used := 2 + rows
+	vpH := max(s.h-used, 1)
+	b.WriteByte('\n')
+	b.WriteString(s.transcriptView(sub, vpH))
+	return b.String()
+}
+
+func (s *detailsScreen) transcriptView(sub *store.Submission, h int) string {
+	st := s.sh.st
+	switch {
+	case s.terr != nil:
+		return st.Err.Render(wrap(s.terr.Error(), s.w))
+	case s.transcript != "":
+		if s.contentFrom != s.transcript || s.contentW != s.w {
+			s.contentFrom, s.contentW = s.transcript, s.w
+			s.vp.SetContent(wrap(s.transcript, s.w))
+		}
+		s.vp.SetWidth(s.w)
+		s.vp.SetHeight(h)
+		return s.vp.View()
+	case sub.ResultPath != "":
+		return st.Muted.Render("reading the saved transcript…")
+	}
+	uploading, elsewhere := s.activity(sub.ID)
+	status, _ := statusOf(st.G, sub, uploading, elsewhere)
+	msg := "No transcript yet (" + status + ")."
+	switch {
+	case needsCheck(sub):
+		msg += " It is checked in the background; r checks now."
+	case sub.Outcome == store.OutcomeUnknown || sub.Outcome == store.OutcomeInterrupted || sub.Outcome == store.OutcomeFailed:
+		msg += " x resubmits this file."
+	}
+	return st.Muted.Render(wrap(msg, s.w))
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for v := n / unit; v >= unit; v /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

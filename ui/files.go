@@ -1,0 +1,601 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+)
+
+// audioExts are the extensions Files offers for upload (compared lower-case).
+var audioExts = map[string]bool{
+	".flac": true, ".mp3": true, ".wav": true, ".m4a": true, ".ogg": true, ".opus": true,
+	".webm": true, ".mp4": true, ".mpeg": true, ".mpga": true, ".aac": true, ".wma": true,
+	".aiff": true,
+}
+
+func isAudioName(name string) bool { return audioExts[strings.ToLower(filepath.Ext(name))] }
+
+type entryKind int
+
+const (
+	entryDir entryKind = iota
+	entryAudio
+	entryOther   // a regular file that is not audio
+	entryBroken  // a symlink to nothing
+	entrySpecial // FIFO, socket, device
+	entryErr     // could not stat
+)
+
+type fileEntry struct {
+	name string
+	path string
+	kind entryKind
+	size int64
+	note string // why it cannot be chosen
+}
+
+// dirListedMsg is the result of reading a folder (in a command).
+type dirListedMsg struct {
+	seq     int
+	dir     string
+	entries []fileEntry
+	err     error
+}
+
+// filesScreen lists a folder: subfolders, then audio files with sizes.
+// space marks files (across folders), enter continues with them, and a path
+// can be typed instead.
+type filesScreen struct {
+	sh   *shared
+	w, h int
+
+	dir     string
+	entries []fileEntry // all entries, sorted
+	shown   []int       // indices of entries on the list (audio + dirs, or all)
+	showAll bool
+	cursor  int
+	offset  int
+	loading bool
+	seq     int
+	problem string // the last thing that went wrong, in one line
+
+	marked map[string]int64 // path → size, across folders
+	order  []string         // marking order
+
+	path    textinput.Model
+	editing bool
+}
+
+func newFilesScreen(sh *shared, dir string) *filesScreen {
+	if dir == "" {
+		dir, _ = os.Getwd()
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	s := &filesScreen{sh: sh, dir: dir, marked: map[string]int64{}}
+	s.path = newInput(sh.st, "path: ")
+	s.path.Placeholder = "a folder or an audio file (~ and relative paths work)"
+	return s
+}
+
+func (s *filesScreen) init() tea.Cmd { return s.list(s.dir) }
+
+// refresh re-reads the current folder (files may have appeared).
+func (s *filesScreen) refresh() tea.Cmd { return s.list(s.dir) }
+
+func (s *filesScreen) list(dir string) tea.Cmd {
+	s.seq++
+	s.loading = true
+	seq := s.seq
+	return func() tea.Msg {
+		entries, err := readDir(dir)
+		return dirListedMsg{seq: seq, dir: dir, entries: entries, err: err}
+	}
+}
+
+// readDir lists dir with what the picker needs to know about each entry.
+// Symlinks are followed; broken ones and special files are kept, with a note.
+func readDir(dir string) ([]fileEntry, error) {
+	des, err := os.ReadDir(dir)
+	if err != nil && len(des) == 0 {
+		return nil, err
+	}
+	out := make([]fileEntry, 0, len(des))
+	for _, de := range des {
+		e := fileEntry{name: de.Name(), path: filepath.Join(dir, de.Name())}
+		t := de.Type()
+		var info fs.FileInfo
+		var ierr error
+		if t&fs.ModeSymlink != 0 {
+			info, ierr = os.Stat(e.path)
+			if ierr != nil {
+				e.kind, e.note = entryBroken, "broken link: "+linkProblem(ierr)
+				out = append(out, e)
+				continue
+			}
+			t = info.Mode().Type()
+		}
+		switch {
+		case t.IsDir():
+			e.kind = entryDir
+		case t.IsRegular():
+			if info == nil {
+				info, ierr = de.Info()
+			}
+			if ierr != nil {
+				e.kind, e.note = entryErr, ierr.Error()
+				break
+			}
+			e.size = info.Size()
+			e.kind = entryOther
+			if isAudioName(e.name) {
+				e.kind = entryAudio
+			}
+		default:
+			e.kind, e.note = entrySpecial, "not a regular file ("+typeName(t)+")"
+		}
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		di, dj := out[i].kind == entryDir, out[j].kind == entryDir
+		if di != dj {
+			return di
+		}
+		return strings.ToLower(out[i].name) < strings.ToLower(out[j].name)
+	})
+	return out, err
+}
+
+func linkProblem(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "its target does not exist"
+	case errors.Is(err, fs.ErrPermission):
+		return "its target cannot be read (permission denied)"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func typeName(t fs.FileMode) string {
+	switch {
+	case t&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case t&fs.ModeSocket != 0:
+		return "a socket"
+	case t&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return t.String()
+}
+
+func (s *filesScreen) typing() bool { return s.editing }
+
+func (s *filesScreen) setSize(w, h int) {
+	s.w, s.h = w, h
+	s.path.SetWidth(max(w-8, 10))
+	s.clamp()
+}
+
+func (s *filesScreen) keys() help.KeyMap {
+	k := s.sh.keys
+	if s.editing {
+		enter := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "go"))
+		tab := key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete"))
+		esc := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
+		return bindings{short: []key.Binding{enter, tab, esc, k.ForceQuit}, full: [][]key.Binding{{enter, tab, esc}, {k.ForceQuit}}}
+	}
+	markAll := key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "mark all audio"))
+	return bindings{
+		short: []key.Binding{k.Mark, k.Open, k.Parent, k.TypePath, k.ToHistory, k.Help, k.Quit},
+		full: [][]key.Binding{
+			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+			{k.Mark, markAll, k.Open, k.Parent},
+			{k.TypePath, k.ShowAll, k.ToHistory},
+			{k.Help, k.Quit, k.ForceQuit},
+		},
+	}
+}
+
+func (s *filesScreen) rebuild() {
+	s.shown = s.shown[:0]
+	for i, e := range s.entries {
+		if s.showAll || e.kind == entryDir || e.kind == entryAudio {
+			s.shown = append(s.shown, i)
+		}
+	}
+	s.clamp()
+}
+
+func (s *filesScreen) listHeight() int { return max(s.h-3, 1) }
+
+func (s *filesScreen) clamp() {
+	n := len(s.shown)
+	s.cursor = min(max(s.cursor, 0), max(n-1, 0))
+	lh := s.listHeight()
+	if s.cursor < s.offset {
+		s.offset = s.cursor
+	}
+	if s.cursor >= s.offset+lh {
+		s.offset = s.cursor - lh + 1
+	}
+	s.offset = max(min(s.offset, n-lh), 0)
+}
+
+func (s *filesScreen) current() *fileEntry {
+	if s.cursor < 0 || s.cursor >= len(s.shown) {
+		return nil
+	}
+	return &s.entries[s.shown[s.cursor]]
+}
+
+func (s *filesScreen) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case dirListedMsg:
+		if msg.seq != s.seq {
+			return nil // a newer listing was asked for
+		}
+		s.loading = false
+		if msg.err != nil && msg.entries == nil {
+			s.problem = "cannot open " + msg.dir + ": " + describe(msg.err)
+			return nil
+		}
+		s.problem = ""
+		if msg.err != nil {
+			s.problem = "some entries of " + msg.dir + " could not be read: " + describe(msg.err)
+		}
+		prev := s.dir
+		s.dir, s.entries = msg.dir, msg.entries
+		s.cursor, s.offset = 0, 0
+		s.rebuild()
+		// Coming up from a subfolder: keep the cursor on it.
+		for i, idx := range s.shown {
+			if s.entries[idx].path == prev {
+				s.cursor = i
+				s.clamp()
+				break
+			}
+		}
+		return nil
+	case tea.KeyPressMsg:
+		if s.editing {
+			return s.typeKey(msg)
+		}
+		return s.key(msg)
+	}
+	if s.editing {
+		var cmd tea.Cmd
+		s.path, cmd = s.path.Update(msg)
+		return cmd
+	}
+	return nil
+}
+
+func (s *filesScreen) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := s.sh.keys
+	switch {
+	case key.Matches(msg, k.Up):
+		s.cursor--
+	case key.Matches(msg, k.Down):
+		s.cursor++
+	case key.Matches(msg, k.PageUp):
+		s.cursor -= s.listHeight()
+	case key.Matches(msg, k.PageDown):
+		s.cursor += s.listHeight()
+	case key.Matches(msg, k.Top):
+		s.cursor = 0
+	case key.Matches(msg, k.Bottom):
+		s.cursor = len(s.shown) - 1
+	case key.Matches(msg, k.Parent):
+		parent := filepath.Dir(s.dir)
+		if parent != s.dir {
+			return s.list(parent)
+		}
+	case key.Matches(msg, k.ShowAll):
+		s.showAll = !s.showAll
+		s.rebuild()
+	case key.Matches(msg, k.TypePath):
+		s.editing = true
+		s.path.SetValue(s.dir + string(filepath.Separator))
+		s.path.CursorEnd()
+		return s.path.Focus()
+	case key.Matches(msg, k.ToHistory):
+		return emit(gotoHistoryMsg{})
+	case msg.String() == "a":
+		s.markAll()
+	case key.Matches(msg, k.Mark):
+		if e := s.current(); e != nil {
+			s.toggle(e)
+			s.cursor++
+		}
+	case key.Matches(msg, k.Open):
+		return s.open()
+	}
+	s.clamp()
+	return nil
+}
+
+func (s *filesScreen) toggle(e *fileEntry) {
+	if e.kind != entryAudio {
+		s.problem = s.why(e)
+		return
+	}
+	s.problem = ""
+	if _, ok := s.marked[e.path]; ok {
+		delete(s.marked, e.path)
+		for i, p := range s.order {
+			if p == e.path {
+				s.order = append(s.order[:i], s.order[i+1:]...)
+				break
+			}
+		}
+		return
+	}
+	s.marked[e.path] = e.size
+	s.order = append(s.order, e.path)
+}
+
+// markAll marks every audio file of this folder, or unmarks them all when
+// they all are marked already.
+func (s *filesScreen) markAll() {
+	all := true
+	for _, e := range s.entries {
+		if _, ok := s.marked[e.path]; e.kind == entryAudio && !ok {
+			all = false
+		}
+	}
+	for i := range s.entries {
+		e := &s.entries[i]
+		if e.kind != entryAudio {
+			continue
+		}
+		if _, ok := s.marked[e.path]; ok == all {
+			s.toggle(e)
+		}
+	}
+}
+
+// why explains, in one line, why an entry cannot be uploaded.
+func (s *filesScreen) why(e *fileEntry) string {
+	switch e.kind {
+	case entryDir:
+		return e.name + " is a folder: enter opens it"
+	case entryOther:
+		return e.name + " is not an audio file (" + strings.Join(sortedExts(), " ") + ")"
+	}
+	return e.name + ": " + e.note
+}
+
+func sortedExts() []string {
+	out := make([]string, 0, len(audioExts))
+	for e := range audioExts {
+		out = append(out, e)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// open enters a folder, or continues with the marked files (or the
+// highlighted one when none is marked).
+func (s *filesScreen) open() tea.Cmd {
+	e := s.current()
+	if e != nil && e.kind == entryDir {
+		return s.list(e.path)
+	}
+	if len(s.order) > 0 {
+		return emit(filesChosenMsg{paths: append([]string(nil), s.order...)})
+	}
+	if e == nil {
+		s.problem = "no audio files here: open a folder or type a path (/)"
+		return nil
+	}
+	if e.kind != entryAudio {
+		s.problem = s.why(e)
+		return nil
+	}
+	return emit(filesChosenMsg{paths: []string{e.path}})
+}
+
+func (s *filesScreen) typeKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.String() {
+	case "esc":
+		s.editing = false
+		s.path.Blur()
+		return nil
+	case "tab":
+		s.complete()
+		return nil
+	case "enter":
+		p := strings.TrimSpace(s.path.Value())
+		if p == "" {
+			return nil
+		}
+		p = expandHome(p)
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(s.dir, p)
+		}
+		p = filepath.Clean(p)
+		fi, err := os.Stat(p)
+		if err != nil {
+			s.problem = p + ": " + describe(err)
+			return nil
+		}
+		s.editing = false
+		s.path.Blur()
+		switch {
+		case fi.IsDir():
+			return s.list(p)
+		case !fi.Mode().IsRegular():
+			s.problem = p + ": not a regular file (" + typeName(fi.Mode().Type()) + ")"
+			return nil
+		}
+		// A typed file is taken as asked, audio extension or not: the
+		// upload's own checks look at its bytes.
+		paths := append([]string(nil), s.order...)
+		if _, ok := s.marked[p]; !ok {
+			paths = append(paths, p)
+		}
+		return emit(filesChosenMsg{paths: paths})
+	}
+	var cmd tea.Cmd
+	s.path, cmd = s.path.Update(msg)
+	return cmd
+}
+
+// complete extends the typed path to the longest common prefix of the
+// entries it could name.
+func (s *filesScreen) complete() {
+	v := expandHome(s.path.Value())
+	if !filepath.IsAbs(v) {
+		v = filepath.Join(s.dir, v) + map[bool]string{true: "/", false: ""}[strings.HasSuffix(v, "/")]
+	}
+	dir, prefix := filepath.Split(v)
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		s.problem = "cannot complete: " + describe(err)
+		return
+	}
+	var matches []string
+	for _, de := range des {
+		if strings.HasPrefix(de.Name(), prefix) {
+			name := de.Name()
+			if de.IsDir() {
+				name += "/"
+			}
+			matches = append(matches, name)
+		}
+	}
+	if len(matches) == 0 {
+		s.problem = "nothing here starts with " + prefix
+		return
+	}
+	common := matches[0]
+	for _, m := range matches[1:] {
+		for !strings.HasPrefix(m, common) {
+			common = common[:len(common)-1]
+		}
+	}
+	s.problem = ""
+	if len(matches) > 1 {
+		s.problem = fmt.Sprintf("%d matches", len(matches))
+	}
+	s.path.SetValue(dir + common)
+	s.path.CursorEnd()
+}
+
+// describe turns a file system error into words a user can act on.
+func describe(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied (check the folder's permissions)"
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file or folder"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func (s *filesScreen) view() string {
+	st := s.sh.st
+	g := st.G
+	var b strings.Builder
+	title := st.Title.Render("Files") + " " + s.dir
+	if n := len(s.order); n > 0 {
+		var total int64
+		for _, p := range s.order {
+			total += s.marked[p]
+		}
+		title += st.Marked.Render(fmt.Sprintf("  %d marked (%s)", n, humanBytes(total)))
+	}
+	b.WriteString(truncate(title, s.w))
+	b.WriteByte('\n')
+	switch {
+	case s.editing:
+		b.WriteString(truncate(s.path.View(), s.w))
+	case s.problem != "":
+		b.WriteString(truncate(st.Err.Render(s.problem), s.w))
+	case s.loading:
+		b.WriteString(st.Muted.Render("reading the folder…"))
+	default:
+		audio, hiddenN := 0, 0
+		for _, e := range s.entries {
+			switch {
+			case e.kind == entryAudio:
+				audio++
+			case e.kind != entryDir && !s.showAll:
+				hiddenN++
+			}
+		}
+		info := fmt.Sprintf("%d audio file(s)", audio)
+		if hiddenN > 0 {
+			info += fmt.Sprintf(", %d other file(s) hidden (. shows them)", hiddenN)
+		}
+		b.WriteString(truncate(st.Muted.Render(info), s.w))
+	}
+	if s.problem != "" && s.editing {
+		b.WriteString("\n" + truncate(st.Err.Render(s.problem), s.w))
+	}
+	lh := s.listHeight()
+	if len(s.shown) == 0 && !s.loading {
+		b.WriteString("\n\n" + st.Muted.Render("  (empty: ← goes to the parent folder, / types a path)"))
+	}
+	sizeW := 10
+	nameW := max(s.w-sizeW-6, 8)
+	for i := s.offset; i < len(s.shown) && i < s.offset+lh; i++ {
+		e := &s.entries[s.shown[i]]
+		mark := "  "
+		if _, ok := s.marked[e.path]; ok {
+			mark = g.Mark + " "
+		} else if e.kind == entryAudio {
+			mark = g.Unmarked + " "
+		}
+		name := e.name
+		var size string
+		switch e.kind {
+		case entryDir:
+			name += "/"
+		case entryAudio, entryOther:
+			size = humanBytes(e.size)
+		case entryBroken:
+			size = "broken"
+		case entrySpecial:
+			size = "special"
+		case entryErr:
+			size = "error"
+		}
+		line := mark + pad(name, nameW) + " " + padLeft(size, sizeW)
+		b.WriteByte('\n')
+		if i == s.cursor {
+			b.WriteString(truncate(st.Selected.Render(g.Cursor+" "+line), s.w))
+			continue
+		}
+		switch e.kind {
+		case entryDir:
+			line = mark + st.Dir.Render(pad(name, nameW)) + " " + padLeft(size, sizeW)
+		case entryAudio:
+			if _, ok := s.marked[e.path]; ok {
+				line = st.Marked.Render(line)
+			}
+		default:
+			line = st.Muted.Render(line)
+		}
+		b.WriteString(truncate("  "+line, s.w))
+	}
+	return b.String()
+}

@@ -1,0 +1,316 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
+
+	"github.com/fwbatch/fwbatch/submit"
+)
+
+// formScreen is the huh form for how the chosen files are processed. Values
+// live in the screen (bound by pointer), so the form can be rebuilt at any
+// time without losing them. ctrl+s submits from any field; the documented
+// rules are checked live and explained before any upload.
+type formScreen struct {
+	sh    *shared
+	files []string
+	sizes map[string]int64
+	w, h  int
+
+	form *huh.Form
+
+	task, endpoint, format, gran  string
+	diarize                       bool
+	language, prompt, temperature string
+	minSpk, maxSpk                string
+	vad, alignment, preprocessing string
+	prevDiarize                   bool
+	prevTask                      string
+	adjusted                      string // what the form changed on its own, said once
+	problem                       string // the first rule the values break
+}
+
+func newFormScreen(sh *shared, files []string, d submit.Options) *formScreen {
+	d = d.WithDefaults()
+	s := &formScreen{
+		sh: sh, files: files, sizes: map[string]int64{},
+		task: d.Task, endpoint: d.Endpoint, format: d.ResponseFormat, gran: d.TimestampGranularities,
+		diarize: d.Diarize, language: d.Language, prompt: d.Prompt, temperature: d.Temperature,
+		vad: d.VADModel, alignment: d.AlignmentModel, preprocessing: d.Preprocessing,
+	}
+	if d.MinSpeakers > 0 {
+		s.minSpk = strconv.Itoa(d.MinSpeakers)
+	}
+	if d.MaxSpeakers > 0 {
+		s.maxSpk = strconv.Itoa(d.MaxSpeakers)
+	}
+	s.prevDiarize, s.prevTask = s.diarize, s.task
+	s.build()
+	s.check()
+	return s
+}
+
+// init sizes the files (in a command) and starts the form.
+func (s *formScreen) init() tea.Cmd {
+	files := s.files
+	stat := func() tea.Msg {
+		sizes := map[string]int64{}
+		for _, f := range files {
+			if fi, err := os.Stat(f); err == nil {
+				sizes[f] = fi.Size()
+			}
+		}
+		return fileSizesMsg(sizes)
+	}
+	return tea.Batch(s.form.Init(), stat)
+}
+
+type fileSizesMsg map[string]int64
+
+func opt(label, value string) huh.Option[string] { return huh.NewOption(label, value) }
+
+func options(values []string, defaultLabel string) []huh.Option[string] {
+	var out []huh.Option[string]
+	if defaultLabel != "" {
+		out = append(out, opt(defaultLabel, ""))
+	}
+	for _, v := range values {
+		out = append(out, opt(v, v))
+	}
+	return out
+}
+
+func (s *formScreen) build() {
+	endpoints := make([]huh.Option[string], 0, len(submit.Endpoints))
+	for _, e := range submit.Endpoints {
+		endpoints = append(endpoints, opt(e+" ("+submit.ModelFor(e)+")", e))
+	}
+	formats := func() []huh.Option[string] { return options(submit.ResponseFormats, "") }
+	grans := func() []huh.Option[string] { return options(submit.TimestampGranularities, "server default (segment)") }
+	basics := huh.NewGroup(
+		huh.NewSelect[string]().Key("task").Title("Task").Inline(true).
+			Options(opt("transcribe", submit.TaskTranscribe), opt("translate to English", submit.TaskTranslate)).Value(&s.task),
+		huh.NewSelect[string]().Key("endpoint").Title("Endpoint").Inline(true).
+			Options(endpoints...).Value(&s.endpoint),
+		huh.NewSelect[string]().Key("response_format").Title("Response format").Inline(true).
+			OptionsFunc(formats, &s.diarize).Value(&s.format),
+		huh.NewConfirm().Key("diarize").Title("Diarize (label speakers)").
+			DescriptionFunc(func() string {
+				if s.task == submit.TaskTranslate {
+					return "not available for translations"
+				}
+				return "needs verbose_json with word timestamps: switching it on sets them"
+			}, &s.task).Affirmative("Yes").Negative("No").Inline(true).Value(&s.diarize),
+		huh.NewInput().Key("language").Title("Language").Inline(true).
+			Placeholder("auto-detect (ISO 639-1: en, de, zh…)").Value(&s.language),
+	).Title("Request")
+	advanced := huh.NewGroup(
+		huh.NewInput().Key("prompt").Title("Prompt").Inline(true).Placeholder("names, jargon, style").Value(&s.prompt),
+		huh.NewInput().Key("temperature").Title("Temperature").Inline(true).Placeholder("0, or a fallback list 0,0.2,0.4").Value(&s.temperature),
+		huh.NewSelect[string]().Key("timestamp_granularities").Title("Timestamps").Inline(true).
+			OptionsFunc(grans, &s.diarize).Value(&s.gran),
+		huh.NewInput().Key("min_speakers").Title("Min speakers").Inline(true).Placeholder("only with diarize").Value(&s.minSpk),
+		huh.NewInput().Key("max_speakers").Title("Max speakers").Inline(true).Placeholder("only with diarize").Value(&s.maxSpk),
+		huh.NewSelect[string]().Key("vad_model").Title("VAD model").Inline(true).
+			Options(options(submit.VADModels, "server default (silero)")...).Value(&s.vad),
+		huh.NewSelect[string]().Key("alignment_model").Title("Alignment").Inline(true).
+			Options(options(submit.AlignmentModels, "server default (mms_fa)")...).Value(&s.alignment),
+		huh.NewSelect[string]().Key("preprocessing").Title("Preprocessing").Inline(true).
+			Options(options(submit.Preprocessings, "server default (none)")...).Value(&s.preprocessing),
+	).Title("Advanced")
+	km := huh.NewDefaultKeyMap()
+	km.Quit = key.NewBinding(key.WithDisabled()) // ctrl+c belongs to the root
+	s.form = huh.NewForm(basics, advanced).
+		WithShowHelp(false).
+		WithKeyMap(km).
+		WithTheme(huh.ThemeFunc(formTheme(s.sh.st))).
+		WithLayout(huh.LayoutStack)
+	s.size()
+}
+
+// formTheme is huh's base theme, without colour when the terminal is plain.
+func formTheme(st Styles) func(bool) *huh.Styles {
+	return func(isDark bool) *huh.Styles {
+		t := huh.ThemeCharm(isDark)
+		if st.G == asciiGlyphs {
+			t = huh.ThemeBase(isDark)
+		}
+		return t
+	}
+}
+
+func (s *formScreen) size() {
+	if s.form == nil || s.w <= 0 {
+		return
+	}
+	s.form.WithWidth(s.w).WithHeight(max(s.h-s.headerLines(), 3))
+}
+
+func (s *formScreen) headerLines() int { return 3 }
+
+func (s *formScreen) setSize(w, h int) {
+	s.w, s.h = w, h
+	s.size()
+}
+
+// typing is true while a text field has focus: letters belong to it.
+func (s *formScreen) typing() bool {
+	switch s.form.GetFocusedField().(type) {
+	case *huh.Input, *huh.Text:
+		return true
+	}
+	return false
+}
+
+func (s *formScreen) keys() help.KeyMap {
+	k := s.sh.keys
+	next := key.NewBinding(key.WithKeys("tab", "enter"), key.WithHelp("tab/enter", "next field"))
+	prev := key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous"))
+	choose := key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "choose"))
+	short := []key.Binding{k.Submit, next, choose, k.Back}
+	if !s.typing() {
+		short = append(short, k.Help)
+	}
+	return bindings{
+		short: short,
+		full:  [][]key.Binding{{k.Submit, k.Back}, {next, prev, choose}, {k.Help, k.ForceQuit}},
+	}
+}
+
+// options returns the form's values as submit options.
+func (s *formScreen) options() (submit.Options, error) {
+	o := submit.Options{
+		Task: s.task, Endpoint: s.endpoint, ResponseFormat: s.format, Diarize: s.diarize,
+		Language: strings.TrimSpace(s.language), Prompt: s.prompt, Temperature: strings.TrimSpace(s.temperature),
+		TimestampGranularities: s.gran, VADModel: s.vad, AlignmentModel: s.alignment, Preprocessing: s.preprocessing,
+	}
+	for _, f := range []struct {
+		name string
+		text string
+		dst  *int
+	}{{"min_speakers", s.minSpk, &o.MinSpeakers}, {"max_speakers", s.maxSpk, &o.MaxSpeakers}} {
+		t := strings.TrimSpace(f.text)
+		if t == "" {
+			continue
+		}
+		n, err := strconv.Atoi(t)
+		if err != nil || n < 1 {
+			return o, &submit.FieldError{Field: f.name, Problem: fmt.Sprintf("%q is not a whole number of speakers (1 or more)", t)}
+		}
+		*f.dst = n
+	}
+	o = o.WithDefaults()
+	return o, o.Validate()
+}
+
+// follow applies the rules that the form can fix on its own: diarize needs
+// verbose_json with word timestamps, and translations cannot be diarized.
+func (s *formScreen) follow() {
+	s.adjusted = ""
+	if s.task != s.prevTask && s.task == submit.TaskTranslate && s.diarize {
+		s.diarize = false
+		s.adjusted = "diarize switched off: translations cannot be diarized"
+	}
+	if s.diarize && !s.prevDiarize {
+		if s.task == submit.TaskTranslate {
+			s.diarize = false
+			s.adjusted = "diarize is not available for translations: choose transcribe first"
+		} else {
+			var changed []string
+			if s.format != "verbose_json" {
+				s.format = "verbose_json"
+				changed = append(changed, "response format verbose_json")
+			}
+			if !strings.Contains(s.gran, "word") {
+				s.gran = "word,segment"
+				changed = append(changed, "timestamps word,segment")
+			}
+			if len(changed) > 0 {
+				s.adjusted = "diarize needs " + strings.Join(changed, " and ") + ": set"
+			}
+		}
+	}
+	s.prevDiarize, s.prevTask = s.diarize, s.task
+}
+
+func (s *formScreen) check() {
+	if _, err := s.options(); err != nil {
+		s.problem = err.Error()
+	} else {
+		s.problem = ""
+	}
+}
+
+func (s *formScreen) submit() tea.Cmd {
+	o, err := s.options()
+	if err != nil {
+		s.problem = err.Error()
+		return nil
+	}
+	return emit(submitFormMsg{files: append([]string(nil), s.files...), opts: o})
+}
+
+func (s *formScreen) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case fileSizesMsg:
+		s.sizes = msg
+		return nil
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, s.sh.keys.Submit):
+			return s.submit()
+		case key.Matches(msg, s.sh.keys.Back):
+			return emit(formBackMsg{})
+		}
+	}
+	m, cmd := s.form.Update(msg)
+	if f, ok := m.(*huh.Form); ok {
+		s.form = f
+	}
+	s.follow()
+	s.check()
+	if s.form.State == huh.StateCompleted {
+		// enter on the last field: submit, or show why not and keep going
+		// with a fresh form (a completed huh form cannot be reused).
+		submitCmd := s.submit()
+		if submitCmd == nil {
+			s.build()
+			return tea.Batch(cmd, s.form.Init())
+		}
+		return submitCmd
+	}
+	return cmd
+}
+
+func (s *formScreen) view() string {
+	st := s.sh.st
+	var b strings.Builder
+	names := make([]string, 0, len(s.files))
+	var total int64
+	for _, f := range s.files {
+		names = append(names, filepath.Base(f))
+		total += s.sizes[f]
+	}
+	head := fmt.Sprintf("%s %d file(s), %s: %s", st.Title.Render("Submit"), len(s.files), humanBytes(total), strings.Join(names, ", "))
+	b.WriteString(truncate(head, s.w))
+	b.WriteByte('\n')
+	switch {
+	case s.problem != "":
+		b.WriteString(truncate(st.Err.Render(st.G.Cross+" "+s.problem), s.w))
+	case s.adjusted != "":
+		b.WriteString(truncate(st.Warn.Render(st.G.Bang+" "+s.adjusted), s.w))
+	default:
+		b.WriteString(truncate(st.OK.Render(st.G.Check+" ready: ctrl+s submits"), s.w))
+	}
+	b.WriteString("\n\n")
+	b.WriteString(s.form.View())
+	return b.String()
+}

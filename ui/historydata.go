@@ -1,0 +1,194 @@
+package ui
+
+import (
+	tea "charm.land/bubbletea/v2"
+	"os"
+	"time"
+
+	"sort"
+	"strings"
+
+	"github.com/fwbatch/fwbatch/store"
+)
+
+// historyData is the UI's copy of the history, newest first. It changes only
+// through messages from historyReader, so the file stays the single source of
+// truth: the UI's own appends come back the same way as another process's.
+type historyData struct {
+	rows   []*histRow // newest first (ids sort by creation time)
+	byID   map[string]*histRow
+	report store.Report
+	loaded bool
+	// elsewhere holds submissions another live fwbatch process is uploading.
+	elsewhere map[string]bool
+	version   int // bumped on every change; screens recompute what they derive
+}
+
+type histRow struct {
+	sub store.Submission
+	hay string // lower-cased text the filter searches; built on first use
+}
+
+func newHistoryData() *historyData {
+	return &historyData{byID: map[string]*histRow{}}
+}
+
+func (d *historyData) get(id string) *store.Submission {
+	if r := d.byID[id]; r != nil {
+		return &r.sub
+	}
+	return nil
+}
+
+// replace installs a full read.
+func (d *historyData) replace(subs []store.Submission, rep store.Report) {
+	d.rows = make([]*histRow, len(subs))
+	d.byID = make(map[string]*histRow, len(subs))
+	for i := range subs {
+		r := &histRow{sub: subs[i]}
+		d.rows[i] = r
+		d.byID[r.sub.ID] = r
+	}
+	sort.Slice(d.rows, func(i, j int) bool { return d.rows[i].sub.ID > d.rows[j].sub.ID })
+	d.report = rep
+	d.loaded = true
+	d.version++
+}
+
+// apply merges changed submissions. New ones are almost always the newest,
+// so they are inserted by binary search rather than by re-sorting.
+func (d *historyData) apply(subs []store.Submission) {
+	if len(subs) == 0 {
+		return
+	}
+	for i := range subs {
+		s := subs[i]
+		if r := d.byID[s.ID]; r != nil {
+			r.sub = s
+			r.hay = ""
+			continue
+		}
+		r := &histRow{sub: s}
+		d.byID[s.ID] = r
+		at := sort.Search(len(d.rows), func(i int) bool { return d.rows[i].sub.ID < s.ID })
+		d.rows = append(d.rows, nil)
+		copy(d.rows[at+1:], d.rows[at:])
+		d.rows[at] = r
+	}
+	d.version++
+}
+
+func (r *histRow) haystack() string {
+	if r.hay == "" {
+		s := &r.sub
+		r.hay = strings.ToLower(strings.Join([]string{
+			s.File, s.BatchID, s.Task, s.Endpoint, s.Options["response_format"],
+			string(s.Outcome), s.ServerStatus, s.ID,
+		}, "\x00"))
+	}
+	return r.hay
+}
+
+// historyReader reads the history file from inside tea.Cmds. Only one of its
+// commands runs at a time (the root waits for each result before asking for
+// the next), so its History is never touched concurrently, and the UI only
+// ever sees copies.
+type historyReader struct {
+	st        *store.Store
+	h         *store.History
+	stamp     map[string]subStamp
+	uploading map[string]owner // submissions with "started" and no outcome yet
+}
+
+// owner is the process that wrote a submission's "started" event.
+type owner struct {
+	host    string
+	pid     int
+	started time.Time
+}
+
+// subStamp is what makes a submission's row look different.
+type subStamp struct {
+	updated             int64
+	outcome             store.Outcome
+	status, result, bid string
+	hidden              bool
+}
+
+func stampOf(s *store.Submission) subStamp {
+	return subStamp{s.Updated.UnixNano(), s.Outcome, s.ServerStatus, s.ResultPath, s.BatchID, s.Hidden}
+}
+
+type historyLoadedMsg struct {
+	subs      []store.Submission
+	report    store.Report
+	elsewhere map[string]bool
+	err       error
+}
+
+type historyChangedMsg struct {
+	subs      []store.Submission
+	elsewhere map[string]bool
+	err       error
+}
+
+func (r *historyReader) load() tea.Msg {
+	h, err := r.st.Load()
+	if err != nil {
+		return historyLoadedMsg{err: err}
+	}
+	r.h = h
+	all := h.Submissions()
+	subs := make([]store.Submission, len(all))
+	r.stamp = make(map[string]subStamp, len(all))
+	r.uploading = map[string]owner{}
+	for i, s := range all {
+		subs[i] = *s
+		r.stamp[s.ID] = stampOf(s)
+		r.note(s)
+	}
+	return historyLoadedMsg{subs: subs, report: h.Report(), elsewhere: r.liveOwners()}
+}
+
+func (r *historyReader) refresh() tea.Msg {
+	if r.h == nil {
+		return r.load()
+	}
+	changed, err := r.st.Refresh(r.h)
+	if err != nil || !changed {
+		return historyChangedMsg{err: err, elsewhere: r.liveOwners()}
+	}
+	var out []store.Submission
+	for _, s := range r.h.Submissions() {
+		st := stampOf(s)
+		if old, ok := r.stamp[s.ID]; !ok || old != st {
+			r.stamp[s.ID] = st
+			r.note(s)
+			out = append(out, *s)
+		}
+	}
+	return historyChangedMsg{subs: out, elsewhere: r.liveOwners()}
+}
+
+func (r *historyReader) note(s *store.Submission) {
+	if s.Outcome == store.OutcomeUploading {
+		r.uploading[s.ID] = owner{s.Host, s.PID, s.Started}
+	} else {
+		delete(r.uploading, s.ID)
+	}
+}
+
+// liveOwners returns the submissions still being uploaded by another live
+// process. Uploads of this process are known to the UI directly.
+func (r *historyReader) liveOwners() map[string]bool {
+	if len(r.uploading) == 0 {
+		return nil
+	}
+	out := map[string]bool{}
+	for id, o := range r.uploading {
+		if o.pid != os.Getpid() && store.ProcessAlive(o.host, o.pid, o.started) {
+			out[id] = true
+		}
+	}
+	return out
+}

@@ -1,0 +1,123 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+)
+
+// keyEnteredMsg: the user typed an API key (and chose whether to save it).
+type keyEnteredMsg struct {
+	key  string
+	save bool
+	then *submitFormMsg // the submission that asked for the key
+}
+
+// keyScreen asks for the API key, masked, then whether to save it.
+type keyScreen struct {
+	sh      *shared
+	input   textinput.Model
+	then    *submitFormMsg
+	canSave bool
+	asking  bool // the key is typed; asking whether to save it
+	problem string
+	w, h    int
+}
+
+func newKeyScreen(sh *shared, then *submitFormMsg, canSave bool) *keyScreen {
+	s := &keyScreen{sh: sh, then: then, canSave: canSave}
+	s.input = newInput(sh.st, "API key: ")
+	s.input.EchoMode = textinput.EchoPassword
+	s.input.EchoCharacter = '•'
+	if sh.st.G == asciiGlyphs {
+		s.input.EchoCharacter = '*'
+	}
+	s.input.Placeholder = "paste your Fireworks API key"
+	return s
+}
+
+func (s *keyScreen) init() tea.Cmd { return s.input.Focus() }
+
+func (s *keyScreen) typing() bool { return !s.asking }
+
+func (s *keyScreen) setSize(w, h int) {
+	s.w, s.h = w, h
+	s.input.SetWidth(max(w-12, 10))
+}
+
+func (s *keyScreen) keys() help.KeyMap {
+	enter := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "use this key"))
+	back := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back"))
+	if s.asking {
+		return bindings{short: []key.Binding{s.sh.keys.Yes, s.sh.keys.No}, full: [][]key.Binding{{s.sh.keys.Yes, s.sh.keys.No}}}
+	}
+	return bindings{short: []key.Binding{enter, back, s.sh.keys.ForceQuit}, full: [][]key.Binding{{enter, back, s.sh.keys.ForceQuit}}}
+}
+
+func (s *keyScreen) update(msg tea.Msg) tea.Cmd {
+	if km, ok := msg.(tea.KeyPressMsg); ok {
+		if s.asking {
+			switch km.String() {
+			case "y", "Y":
+				return emit(keyEnteredMsg{key: s.value(), save: true, then: s.then})
+			case "n", "N", "enter":
+				return emit(keyEnteredMsg{key: s.value(), then: s.then})
+			case "esc":
+				s.asking = false
+				return s.input.Focus()
+			}
+			return nil
+		}
+		switch km.String() {
+		case "esc":
+			return emit(formBackToMsg{})
+		case "enter":
+			k := s.value()
+			switch {
+			case k == "":
+				s.problem = "type or paste the key first (esc goes back)"
+				return nil
+			case strings.ContainsAny(k, " \t"):
+				s.problem = "an API key has no spaces: check what was pasted"
+				return nil
+			}
+			s.problem = ""
+			if !s.canSave {
+				return emit(keyEnteredMsg{key: k, then: s.then})
+			}
+			s.asking = true
+			s.input.Blur()
+			return nil
+		}
+	}
+	var cmd tea.Cmd
+	s.input, cmd = s.input.Update(msg)
+	return cmd
+}
+
+func (s *keyScreen) value() string { return strings.TrimSpace(s.input.Value()) }
+
+// formBackToMsg returns from the key prompt to the form.
+type formBackToMsg struct{}
+
+func (s *keyScreen) view() string {
+	st := s.sh.st
+	var b strings.Builder
+	b.WriteString(st.Title.Render("Fireworks API key"))
+	b.WriteString("\n\n")
+	b.WriteString(wrap("No API key is set (FIREWORKS_API_KEY). Enter one to submit; it is sent only to the batch API, as the Authorization header, and is never written to the history or logs.", s.w))
+	b.WriteString("\n\n")
+	b.WriteString(s.input.View())
+	if s.problem != "" {
+		b.WriteString("\n" + st.Err.Render(s.problem))
+	}
+	if s.asking {
+		b.WriteString("\n\n")
+		b.WriteString(st.Warn.Render("Save this key (" + maskKey(s.value()) + ") to the config file for next time? (y/N)"))
+		b.WriteString("\n" + st.Muted.Render("It is stored in $XDG_CONFIG_HOME/fwbatch/config.json with mode 0600."))
+	}
+	return b.String()
+}

@@ -1,0 +1,73 @@
+package ui
+
+import "charm.land/bubbles/v2/key"
+
+// keyMap lists every binding the UI knows. Each screen assembles the ones it
+// honours into a help.KeyMap (see the screens' keys methods), so `?` shows
+// exactly what works where.
+type keyMap struct {
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+
+	Help, Quit, ForceQuit key.Binding
+
+	// Files
+	Mark, Open, Parent, TypePath, ToHistory, ShowAll key.Binding
+	// Form
+	Submit, Back key.Binding
+	// Submitting
+	Cancel, Continue key.Binding
+	// History
+	Filter, Details, Recheck, RecheckAll, Copy, Save, Resubmit, Hide, NewFiles key.Binding
+	// Dialogs
+	Yes, No key.Binding
+}
+
+func newKeyMap() keyMap {
+	return keyMap{
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
+		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "first")),
+		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "last")),
+
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+
+		Mark:      key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "mark")),
+		Open:      key.NewBinding(key.WithKeys("enter", "right", "l"), key.WithHelp("enter", "open/continue")),
+		Parent:    key.NewBinding(key.WithKeys("backspace", "left", "h"), key.WithHelp("←/h", "parent folder")),
+		TypePath:  key.NewBinding(key.WithKeys("/", ":"), key.WithHelp("/", "type a path")),
+		ToHistory: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "history")),
+		ShowAll:   key.NewBinding(key.WithKeys("."), key.WithHelp(".", "show all files")),
+
+		Submit: key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "submit")),
+		Back:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+
+		Cancel:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel uploads")),
+		Continue: key.NewBinding(key.WithKeys("tab", "enter"), key.WithHelp("tab", "history")),
+
+		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Details:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details")),
+		Recheck:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "re-check")),
+		RecheckAll: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "re-check pending")),
+		Copy:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy batch id")),
+		Save:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "save result")),
+		Resubmit:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "resubmit")),
+		Hide:       key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "hide")),
+		NewFiles:   key.NewBinding(key.WithKeys("tab", "n"), key.WithHelp("tab", "pick files")),
+
+		Yes: key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
+		No:  key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n/esc", "no")),
+	}
+}
+
+// bindings is a help.KeyMap made of a short line and full columns.
+type bindings struct {
+	short []key.Binding
+	full  [][]key.Binding
+}
+
+func (b bindings) ShortHelp() []key.Binding  { return b.short }
+func (b bindings) FullHelp() [][]key.Binding { return b.full }

@@ -1,0 +1,47 @@
+package ui
+
+import (
+	"context"
+	"io"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// Program is a running UI: the Bubble Tea program and the uploads it started,
+// which may outlive it (a dropped SSH link ends the screen, not the uploads).
+type Program struct {
+	*tea.Program
+	model *Model
+}
+
+// NewProgram wires a Model into a Bubble Tea program reading in and drawing
+// to out. Signals are left to the caller (cli), which decides what SIGHUP,
+// SIGINT and SIGTERM do to running uploads.
+func NewProgram(ctx context.Context, deps Deps, opts Options, in io.Reader, out io.Writer, extra ...tea.ProgramOption) *Program {
+	m := New(deps, opts)
+	po := append([]tea.ProgramOption{
+		tea.WithContext(ctx),
+		tea.WithInput(in),
+		tea.WithOutput(out),
+		tea.WithoutSignalHandler(),
+	}, extra...)
+	return &Program{Program: tea.NewProgram(m, po...), model: m}
+}
+
+// Uploading reports whether uploads are still running. Safe from any goroutine.
+func (p *Program) Uploading() bool { return p.model.uploads.active.Load() > 0 }
+
+// WaitUploads blocks until every upload started by the UI has recorded its
+// outcome in the history.
+func (p *Program) WaitUploads() { p.model.uploads.Wait() }
+
+// CancelUploads cancels running uploads; each records "interrupted".
+// Safe from any goroutine.
+func (p *Program) CancelUploads() { p.model.uploads.cancelAll() }
+
+// interruptMsg: SIGINT or SIGTERM. Uploads are cancelled (and recorded as
+// interrupted), then the program quits.
+type interruptMsg struct{}
+
+// Interrupt asks the program to cancel uploads and quit. Safe from any goroutine.
+func (p *Program) Interrupt() { p.Send(interruptMsg{}) }

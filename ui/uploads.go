@@ -1,0 +1,220 @@
+package ui
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/fwbatch/fwbatch/store"
+	"github.com/fwbatch/fwbatch/submit"
+)
+
+// uploads is the root's record of this process's uploads. Batches run in
+// tea.Cmds; their events come back through a queue that never blocks the
+// uploader (so an upload finishes and is recorded even if the screen is gone,
+// e.g. after SIGHUP).
+type uploads struct {
+	items []*upload
+	byID  map[string]*upload
+
+	q       *eventQueue
+	waiting bool // a command is waiting on q
+	running int  // batches not finished, as the UI has heard
+	nextB   int
+
+	// Shared with cli's signal handling, which runs outside the program.
+	mu      sync.Mutex
+	cancels map[int]context.CancelFunc
+	active  atomic.Int32 // batches whose RunBatch has not returned
+	wg      sync.WaitGroup
+}
+
+type upload struct {
+	id, file string
+	batch    int
+	total    int64
+	sent     int64
+	began    time.Time
+	rate     float64 // bytes per second, smoothed
+	lastT    time.Time
+	lastSent int64
+
+	attempt     int
+	retryAt     time.Time
+	retryReason string
+
+	done    bool
+	outcome store.Kind
+	batchID string
+	err     error
+}
+
+func newUploads() *uploads {
+	return &uploads{byID: map[string]*upload{}, q: &eventQueue{}, cancels: map[int]context.CancelFunc{}}
+}
+
+func (u *uploads) inFlight() int {
+	n := 0
+	for _, it := range u.items {
+		if !it.done {
+			n++
+		}
+	}
+	return n
+}
+
+func (u *uploads) cancelAll() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, c := range u.cancels {
+		c()
+	}
+}
+
+// Wait blocks until every batch has recorded its outcomes. cli calls it after
+// the program ends so that a dropped terminal never loses an upload.
+func (u *uploads) Wait() { u.wg.Wait() }
+
+// batchEventsMsg carries what happened since the last one, in order.
+type batchEventsMsg struct{ evs []tea.Msg }
+
+// batchEventMsg is one event of one batch's item.
+type batchEventMsg struct {
+	batch int
+	ev    submit.BatchEvent
+}
+
+// batchDoneMsg: RunBatch returned; every outcome is in the history.
+type batchDoneMsg struct{ batch int }
+
+// start registers items and returns the command that runs them.
+func (u *uploads) start(client *submit.Client, st *store.Store, items []submit.BatchItem, concurrency int) tea.Cmd {
+	b := u.nextB
+	u.nextB++
+	ctx, cancel := context.WithCancel(context.Background())
+	u.mu.Lock()
+	u.cancels[b] = cancel
+	u.mu.Unlock()
+	u.running++
+	u.active.Add(1)
+	now := time.Now()
+	for _, it := range items {
+		up := &upload{id: it.ID, file: it.File, batch: b, began: now, lastT: now}
+		u.items = append(u.items, up)
+		u.byID[it.ID] = up
+	}
+	q := u.q
+	u.wg.Add(1)
+	run := func() tea.Msg {
+		defer u.wg.Done()
+		defer u.active.Add(-1)
+		client.RunBatch(ctx, st, items, concurrency, func(ev submit.BatchEvent) {
+			q.push(batchEventMsg{batch: b, ev: ev})
+		})
+		cancel()
+		u.mu.Lock()
+		delete(u.cancels, b)
+		u.mu.Unlock()
+		q.push(batchDoneMsg{batch: b})
+		return nil
+	}
+	return tea.Batch(run, u.wait())
+}
+
+// wait returns a command that delivers the next queued events, unless one is
+// already waiting.
+func (u *uploads) wait() tea.Cmd {
+	if u.waiting {
+		return nil
+	}
+	u.waiting = true
+	q := u.q
+	return func() tea.Msg { return batchEventsMsg{evs: q.take()} }
+}
+
+// apply folds one event into the upload's state.
+func (u *uploads) apply(e batchEventMsg, now time.Time) {
+	up := u.byID[e.ev.Item.ID]
+	if up == nil {
+		return
+	}
+	ev := e.ev
+	switch ev.Type {
+	case submit.EventProgress:
+		p := ev.Progress
+		up.total = p.Total
+		up.attempt = p.Attempt
+		if p.RetryIn > 0 {
+			up.retryAt = now.Add(p.RetryIn)
+			up.retryReason = p.RetryReason
+			up.sent = 0
+			up.rate = 0
+			return
+		}
+		up.retryAt = time.Time{}
+		if p.Sent < up.sent { // a retry starts over
+			up.lastSent, up.lastT = 0, now
+		}
+		if dt := now.Sub(up.lastT).Seconds(); dt >= 0.2 {
+			inst := float64(p.Sent-up.lastSent) / dt
+			if up.rate == 0 {
+				up.rate = inst
+			} else {
+				up.rate = 0.7*up.rate + 0.3*inst
+			}
+			up.lastT, up.lastSent = now, p.Sent
+		}
+		up.sent = p.Sent
+	case submit.EventDone:
+		up.done = true
+		up.outcome = ev.Outcome
+		up.err = ev.Err
+		up.retryAt = time.Time{}
+		if ev.Reply != nil {
+			up.batchID = ev.Reply.BatchID
+			up.sent = up.total
+		}
+	}
+}
+
+// eventQueue is an unbounded FIFO of messages: push never blocks, take blocks
+// until there is something and returns all of it.
+type eventQueue struct {
+	mu    sync.Mutex
+	items []tea.Msg
+	ready chan struct{}
+}
+
+func (q *eventQueue) push(m tea.Msg) {
+	q.mu.Lock()
+	q.items = append(q.items, m)
+	if q.ready == nil {
+		q.ready = make(chan struct{}, 1)
+	}
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+	q.mu.Unlock()
+}
+
+func (q *eventQueue) take() []tea.Msg {
+	for {
+		q.mu.Lock()
+		if q.ready == nil {
+			q.ready = make(chan struct{}, 1)
+		}
+		if len(q.items) > 0 {
+			out := q.items
+			q.items = nil
+			q.mu.Unlock()
+			return out
+		}
+		ready := q.ready
+		q.mu.Unlock()
+		<-ready
+	}
+}
