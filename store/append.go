@@ -21,7 +21,9 @@ import (
 //
 // nil means every event is on disk. After an error some of them may still be
 // there (the disk can fail after the write), so callers treat an error as
-// "not recorded" and must not, for example, start an upload.
+// "not recorded" and must not, for example, start an upload. ctx bounds the
+// wait for the lock only: once it is held, the events are written, so that
+// an outcome reached while shutting down is still recorded.
 func (s *Store) Append(ctx context.Context, evs ...Event) error {
 	if len(evs) == 0 {
 		return nil

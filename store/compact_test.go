@@ -174,3 +174,75 @@ func TestMaybeCompact(t *testing.T) {
 		t.Errorf("compacted again: %+v %v", rep, err)
 	}
 }
+
+// FuzzLoadAndCompact: any file loads without changing, its report adds up,
+// and compaction keeps every submission as it was and every unreadable
+// line, byte for byte, in the .corrupt- file.
+func FuzzLoadAndCompact(f *testing.F) {
+	for _, b := range fixtureFiles() {
+		if len(b) < 64<<10 {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(lineStartedA + "\n" + lineSubmittedA + "\n\n" + lineSubmittedA + "\nbad\n" + lineStartedB + "\n" + lineStartedB[:10]))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Open(filepath.Join(t.TempDir(), "history.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(s.Path(), data, 0o600)
+		before, err := s.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now, _ := os.ReadFile(s.Path()); !bytes.Equal(now, data) {
+			t.Fatal("Load changed the file")
+		}
+		r := before.Report()
+		lines := bytes.Count(data, []byte("\n"))
+		if r.Lines != lines || r.Torn != (len(data) > 0 && data[len(data)-1] != '\n') || r.Size != int64(len(data)) ||
+			r.Events+r.Blank+r.BadCount+r.NewerCount != r.Lines {
+			t.Fatalf("report does not add up: %+v", r)
+		}
+		rep, err := s.Compact(context.Background())
+		if r.NewerCount > 0 {
+			if !errors.Is(err, ErrNewerFormat) {
+				t.Fatalf("compacted a file with newer lines: %v", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, err := s.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(after.Submissions(), before.Submissions()) {
+			t.Fatal("compaction changed the submissions")
+		}
+		var unreadable []byte
+		for _, l := range bytes.SplitAfter(data, []byte("\n")) {
+			if len(l) == 0 {
+				continue
+			}
+			var ev Event
+			body := bytes.TrimSuffix(l, []byte("\n"))
+			if class, _ := newDecoder().decode(body, &ev, nil); class == lineBad || (l[len(l)-1] != '\n' && class != lineBlank) {
+				unreadable = append(append(unreadable, body...), '\n')
+			}
+		}
+		var aside []byte
+		if rep.Corrupt != "" {
+			aside, _ = os.ReadFile(rep.Corrupt)
+		}
+		if !bytes.Equal(aside, unreadable) {
+			t.Fatalf("set aside %q, want %q", aside, unreadable)
+		}
+		if rep.Rewritten {
+			if bak, _ := os.ReadFile(rep.Backup); !bytes.Equal(bak, data) {
+				t.Fatal("the backup is not the old file")
+			}
+		}
+	})
+}

@@ -95,7 +95,10 @@ type LockedError struct {
 func (e *LockedError) Error() string {
 	holder := "another process"
 	if e.PID != 0 {
-		holder = fmt.Sprintf("pid %d on host %s", e.PID, e.Host)
+		holder = fmt.Sprintf("pid %d", e.PID)
+		if e.Host != "" {
+			holder += " on host " + e.Host
+		}
 		if !e.Since.IsZero() {
 			holder += " since " + e.Since.Local().Format(time.DateTime)
 		}

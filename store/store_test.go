@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -347,5 +348,38 @@ func TestReportIsACopy(t *testing.T) {
 	}
 	if !reflect.DeepEqual(h.Report().Bad, []BadLine{{Line: 1, Offset: 0, Length: 3, Reason: h.Report().Bad[0].Reason}}) {
 		t.Errorf("%+v", h.Report().Bad)
+	}
+}
+
+// Goroutines of one process, on one Store or two, never lose each other's
+// appends.
+func TestConcurrentAppendsInOneProcess(t *testing.T) {
+	s := newStore(t)
+	s2, _ := Open(s.Path())
+	ctx := context.Background()
+	errs := make(chan error, 8)
+	for g := range 8 {
+		st := s
+		if g%2 == 1 {
+			st = s2
+		}
+		go func() {
+			for i := range 50 {
+				if err := st.Append(ctx, Event{Kind: KindStarted, ID: fmt.Sprint(g, "-", i)}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := s.Load()
+	if err != nil || h.Len() != 400 || h.Report().Lines != 400 || !h.Report().Clean() {
+		t.Fatalf("%v: %d submissions, %+v", err, h.Len(), h.Report())
 	}
 }
