@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -56,15 +58,23 @@ type BatchEvent struct {
 // each file the "started" event is durable before its first byte is sent,
 // and its outcome is appended the moment it is known. Items refused before
 // an upload (options, pre-flight checks, a history that cannot be written)
-// leave no event and send nothing. on is called from several goroutines, one
-// item's events in order; it must not block for long. RunBatch returns when
-// every item is done.
+// and items not yet started when ctx is cancelled (reported as interrupted)
+// leave no event and send nothing; an upload cancelled part-way is recorded
+// as interrupted (or unknown, once its whole body was sent). on is called
+// from several goroutines, one item's events in order; it must not block
+// for long. RunBatch returns when every item is done.
 func (c *Client) RunBatch(ctx context.Context, st *store.Store, items []BatchItem, concurrency int, on func(BatchEvent)) {
 	if on == nil {
 		on = func(BatchEvent) {}
 	}
 	if concurrency < 1 {
 		concurrency = 1
+	}
+	items = slices.Clone(items)
+	for i := range items {
+		if items[i].ID == "" {
+			items[i].ID = store.NewID()
+		}
 	}
 	// One check of the history for the whole batch: if it cannot be
 	// written, no upload starts.
@@ -77,13 +87,16 @@ func (c *Client) RunBatch(ctx context.Context, st *store.Store, items []BatchIte
 	sem := make(chan struct{}, concurrency)
 	var wg sync.WaitGroup
 	for _, it := range items {
-		if it.ID == "" {
-			it.ID = store.NewID()
+		// A select between a free slot and a cancelled context picks at
+		// random: look at the context first, so no upload starts after it.
+		if ctx.Err() != nil {
+			notStarted(ctx, it, on)
+			continue
 		}
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			on(BatchEvent{Item: it, Type: EventDone, Outcome: store.KindInterrupted, Err: &InterruptedError{Op: "submit", Cause: ctx.Err()}})
+			notStarted(ctx, it, on)
 			continue
 		}
 		wg.Add(1)
@@ -94,6 +107,12 @@ func (c *Client) RunBatch(ctx context.Context, st *store.Store, items []BatchIte
 		}()
 	}
 	wg.Wait()
+}
+
+// notStarted reports an item that was cancelled before anything about it
+// was written or sent: it leaves no event in the history.
+func notStarted(ctx context.Context, it BatchItem, on func(BatchEvent)) {
+	on(BatchEvent{Item: it, Type: EventDone, Outcome: store.KindInterrupted, Err: &InterruptedError{Op: "submit", Cause: ctx.Err()}})
 }
 
 func (c *Client) submitRecorded(ctx context.Context, st *store.Store, it BatchItem, on func(BatchEvent)) {
@@ -111,9 +130,15 @@ func (c *Client) submitRecorded(ctx context.Context, st *store.Store, it BatchIt
 		done(BatchEvent{Outcome: store.KindFailed, Err: &FileError{Path: it.File, Problem: err.Error(), Err: err}})
 		return
 	}
-	info, err := Preflight(abs, opts.Force)
+	// The checks and the upload use the path as given, so that messages
+	// name the file as the user knows it; the history keeps it absolute.
+	info, err := Preflight(it.File, opts.Force)
 	if err != nil {
 		done(BatchEvent{Outcome: store.KindFailed, Err: err})
+		return
+	}
+	if ctx.Err() != nil {
+		notStarted(ctx, it, on)
 		return
 	}
 	mtime := info.ModTime().UTC()
@@ -122,12 +147,16 @@ func (c *Client) submitRecorded(ctx context.Context, st *store.Store, it BatchIt
 		Task: opts.Task, Endpoint: opts.Endpoint, Model: opts.Model, Options: opts.Extra(), ResubmitOf: it.ResubmitOf,
 	}
 	if err := st.Append(ctx, started); err != nil {
+		if ctx.Err() != nil { // cancelled while waiting for the lock
+			notStarted(ctx, it, on)
+			return
+		}
 		done(BatchEvent{Outcome: store.KindFailed, Err: fmt.Errorf("%s: nothing uploaded: %w", it.File, err)})
 		return
 	}
 	on(BatchEvent{Item: it, Type: EventStarted, Progress: Progress{Total: info.Size()}})
 
-	reply, err := c.Submit(ctx, abs, opts, func(p Progress) {
+	reply, err := c.Submit(ctx, it.File, opts, func(p Progress) {
 		on(BatchEvent{Item: it, Type: EventProgress, Progress: p})
 	})
 	kind := OutcomeOf(err)
@@ -176,13 +205,16 @@ func (c *Client) CheckRecorded(ctx context.Context, st *store.Store, sub store.S
 	}
 	res := &CheckResult{Job: job, State: job.State(), ResultPath: sub.ResultPath}
 	ev := store.Event{Kind: store.KindStatus, ID: sub.ID, Status: job.Status, Message: Redact(job.Message, c.key)}
-	if res.State == Completed && sub.ResultPath == "" {
+	if res.State == Completed && !savedResultExists(sub.ResultPath) {
 		data, err := job.Result()
 		if err != nil {
 			return res, err
 		}
 		format := sub.Options["response_format"]
-		path := filepath.Join(st.ResultsDir(), sub.ID+ResultExt(format))
+		if format == "" {
+			format = "json" // the API's default
+		}
+		path := filepath.Join(st.ResultsDir(), resultName(sub.ID)+ResultExt(format))
 		if err := SaveResult(path, data); err != nil {
 			return res, err
 		}
@@ -197,6 +229,32 @@ func (c *Client) CheckRecorded(ctx context.Context, st *store.Store, sub store.S
 	}
 	res.Recorded = true
 	return res, nil
+}
+
+// savedResultExists reports whether a result saved before is still there;
+// one deleted by hand is saved again at the next check.
+func savedResultExists(path string) bool {
+	if path == "" {
+		return false
+	}
+	_, err := os.Stat(path)
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
+// resultName is the saved result's file name for a submission id. Ids that
+// fwbatch makes are safe file names; one edited into the history by hand
+// must not lead outside the results folder.
+func resultName(id string) string {
+	name := strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r < 0x20 || r == 0x7f {
+			return '_'
+		}
+		return r
+	}, id)
+	if name == "" || strings.HasPrefix(name, ".") {
+		name = "_" + name
+	}
+	return name
 }
 
 // SaveResult writes data to path atomically (temp file, fsync, rename) with
@@ -223,10 +281,23 @@ func SaveResult(path string, data []byte) error {
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)
 	}
+	if err == nil {
+		err = syncDir(filepath.Dir(path))
+	}
 	if err != nil {
 		return fmt.Errorf("saving result %s: %w", path, err)
 	}
 	return nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // WriteResult writes a transcript where the user asked for it. Unless
@@ -252,6 +323,9 @@ func WriteResult(path string, data []byte, overwrite bool) error {
 		err = cerr
 	}
 	if err != nil {
+		if !overwrite {
+			os.Remove(path) // ours, and incomplete
+		}
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
