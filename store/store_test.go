@@ -383,3 +383,24 @@ func TestConcurrentAppendsInOneProcess(t *testing.T) {
 		t.Fatalf("%v: %d submissions, %+v", err, h.Len(), h.Report())
 	}
 }
+
+// Append reads a line and a byte of the history, never the whole of it:
+// its cost must not grow with the history.
+func TestAppendDoesNotReadTheHistory(t *testing.T) {
+	s := newStore(t)
+	writeSampleHistory(t, s.Path(), 20_000)
+	ctx := context.Background()
+	ev := Event{Kind: KindHidden, ID: "x"}
+	if err := s.Append(ctx, ev); err != nil { // the first one finds the first line
+		t.Fatal(err)
+	}
+	before := bytesRead(t)
+	for range 10 {
+		if err := s.Append(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := bytesRead(t) - before; n > 10*4096 {
+		t.Errorf("10 appends read %d bytes", n)
+	}
+}
