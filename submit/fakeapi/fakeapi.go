@@ -49,6 +49,15 @@ type Config struct {
 	Now func() time.Time
 	// Log, if set, gets one line per request. It never holds the key.
 	Log io.Writer
+	// StateFile, if set, keeps the jobs across restarts: Start loads it,
+	// and every new job and status check saves it (atomically, merged with
+	// what other processes saved). fwbatch --demo uses it, since its
+	// history outlives the process that serves the fake.
+	StateFile string
+	// Admin serves GET /_fake/requests and GET /_fake/jobs, what the fake
+	// saw and holds, as JSON, for black-box tests. The standalone server
+	// turns it on.
+	Admin bool
 }
 
 // Request is what the fake saw of one request.
@@ -98,6 +107,8 @@ type Server struct {
 	nStatus int
 	closed  bool
 
+	stateMu sync.Mutex // one saveState at a time
+
 	handlers  sync.WaitGroup
 	closeOnce sync.Once
 	hs        *http.Server
@@ -121,8 +132,14 @@ func New(cfg Config) *Server {
 	return &Server{cfg: cfg, done: make(chan struct{}), jobs: map[string]*Job{}}
 }
 
-// Start serves the fake on cfg.Addr (default a free loopback port).
+// Start loads cfg.StateFile, if set, and serves the fake on cfg.Addr
+// (default a free loopback port).
 func (s *Server) Start() error {
+	if s.cfg.StateFile != "" {
+		if err := s.loadState(); err != nil {
+			return err
+		}
+	}
 	addr := s.cfg.Addr
 	if addr == "" {
 		addr = "127.0.0.1:0"
@@ -246,6 +263,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handlers.Add(1)
 	s.mu.Unlock()
 	defer s.handlers.Done()
+	if s.cfg.Admin && strings.HasPrefix(r.URL.Path, adminPrefix) {
+		s.admin(w, r)
+		return
+	}
 	start := time.Now()
 	rec := &Request{
 		Method:           r.Method,
@@ -460,6 +481,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, rec *Request, ta
 	s.jobs[job.BatchID] = job
 	rec.BatchID = job.BatchID
 	s.mu.Unlock()
+	s.saveState()
 
 	reply := map[string]string{
 		"status":      "submitted",
@@ -599,6 +621,12 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, rec *Request, ac
 		return
 	}
 	s.mu.Lock()
+	_, known := s.jobs[batch]
+	s.mu.Unlock()
+	if !known {
+		s.reloadState(batch) // another process may have made it
+	}
+	s.mu.Lock()
 	j, ok := s.jobs[batch]
 	if ok && j.AccountID != account {
 		ok = false
@@ -621,6 +649,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, rec *Request, ac
 		s.fail(w, rec, http.StatusNotFound, "not_found", fmt.Sprintf("batch job %s not found", batch))
 		return
 	}
+	s.saveState() // its poll count
 	if f.Kind == Trickle {
 		s.trickle(w, r, rec, reply)
 		return

@@ -1,6 +1,8 @@
 // Command fakeapi serves the fake Fireworks audio batch API until it is
 // killed, for benchmarks and manual tests. It prints its base URL on the
-// first line of stdout and logs one line per request to stderr.
+// first line of stdout and logs one line per request to stderr. GET
+// /_fake/requests and GET /_fake/jobs show, as JSON, what it saw and holds
+// (never the Authorization header's value: its SHA-256).
 //
 //	fakeapi -addr 127.0.0.1:0 -key '' -polls 2 -delay 5s -latency 100ms -faults '2:429,5:reset,s1:500'
 package main
@@ -53,6 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !*quiet {
 		cfg.Log = stderr
 	}
+	cfg.Admin = true // GET /_fake/requests and /_fake/jobs, for black-box tests
 	s := fakeapi.New(cfg)
 	if err := s.Start(); err != nil {
 		fmt.Fprintln(stderr, "fakeapi:", err)

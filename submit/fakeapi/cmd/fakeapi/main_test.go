@@ -3,10 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/fwbatch/fwbatch/submit/fakeapi"
 )
 
 func TestRun(t *testing.T) {
@@ -36,6 +39,16 @@ func TestRun(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 500 {
 		t.Errorf("first status request: %d, want the injected 500", resp.StatusCode)
+	}
+	resp, err = http.Get(url + "/_fake/requests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reqs []fakeapi.AdminRequest
+	err = json.NewDecoder(resp.Body).Decode(&reqs)
+	resp.Body.Close()
+	if err != nil || len(reqs) != 1 || reqs[0].Kind != "status" || reqs[0].Status != 500 || reqs[0].AuthIsKey == nil || !*reqs[0].AuthIsKey {
+		t.Errorf("the admin view: %v %+v", err, reqs)
 	}
 	http.DefaultClient.CloseIdleConnections()
 	cancel()
