@@ -197,10 +197,10 @@ func (h *History) scanParallel(r io.Reader) (end int64, err error) {
 	ordered := make(chan *batch, maxInFlight)
 	work := make(chan *batch, maxInFlight)
 
+	lr := newLineReader(r, h.offset, 1<<20)
 	go func() { // read
 		defer close(work)
 		defer close(ordered)
-		lr := newLineReader(r, h.offset, 1<<20)
 		b := <-free
 		b.buf, b.lines, b.err, b.ready = b.buf[:0], b.lines[:0], nil, make(chan struct{})
 		for {
