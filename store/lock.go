@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"sync"
 	"time"
@@ -35,52 +36,40 @@ var hostname = sync.OnceValue(func() string {
 
 // lock takes the history's inter-process lock, waiting at most
 // s.lockTimeout, and returns the function that releases it.
+//
+// It polls, with a growing, jittered delay, rather than blocking in
+// flock(2): a blocked flock cannot be cancelled, and a waiter left behind
+// after a timeout would later take the lock for a moment, or even recreate
+// a lock file removed meanwhile. Nobody holds the lock for more than a
+// write and an fsync, or a compaction, so polling costs little.
 func (s *Store) lock(ctx context.Context) (unlock func(), err error) {
 	lp := s.lockPath()
 	fl := flock.New(lp, flock.SetPermissions(0o600))
-	ok, err := fl.TryLock()
-	if err != nil {
-		return nil, writeError(lp, "create or lock the history lock file", err)
-	}
-	if !ok {
-		if err := s.waitLock(ctx, fl); err != nil {
-			return nil, err
-		}
-	}
-	writeHolder(lp)
-	return func() { _ = fl.Unlock() }, nil
-}
-
-// waitLock blocks in flock(2) rather than polling: the kernel wakes a waiter
-// when the lock is released, so a process appending in a tight loop cannot
-// starve another one.
-func (s *Store) waitLock(ctx context.Context, fl *flock.Flock) error {
 	start := time.Now()
-	got := make(chan error, 1)
-	go func() { got <- fl.Lock() }()
-	timer := time.NewTimer(s.lockTimeout)
-	defer timer.Stop()
-	select {
-	case err := <-got:
+	delay := time.Millisecond
+	for {
+		ok, err := fl.TryLock()
 		if err != nil {
-			return writeError(fl.Path(), "lock the history lock file", err)
+			return nil, writeError(lp, "create or lock the history lock file", err)
 		}
-		return nil
-	case <-timer.C:
-	case <-ctx.Done():
-	}
-	// A blocked flock(2) cannot be cancelled: leave it to finish, and give
-	// the lock straight back when it does.
-	go func() {
-		if <-got == nil {
-			_ = fl.Unlock()
+		if ok {
+			writeHolder(lp)
+			return func() { _ = fl.Unlock() }, nil
 		}
-	}()
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("history lock %s: %w", fl.Path(), err)
+		wait := min(delay/2+rand.N(delay), s.lockTimeout-time.Since(start))
+		if wait <= 0 {
+			h := readHolder(lp)
+			return nil, &LockedError{Path: lp, PID: h.PID, Host: h.Host, Since: h.Time, Waited: time.Since(start)}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("history lock %s: %w", lp, ctx.Err())
+		case <-t.C:
+		}
+		delay = min(2*delay, 20*time.Millisecond)
 	}
-	h := readHolder(fl.Path())
-	return &LockedError{Path: fl.Path(), PID: h.PID, Host: h.Host, Since: h.Time, Waited: time.Since(start)}
 }
 
 // writeHolder records this process in the lock file. It is best effort: the
