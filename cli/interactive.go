@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"errors"
+
+	tea "charm.land/bubbletea/v2"
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+
+	"github.com/fwbatch/fwbatch/ui"
+)
+
+const interactiveUsage = `fwbatch [flags] [PATH...]
+
+  The interactive UI. PATH is a folder to browse, or audio files to open the
+  form for. Without PATH it opens the current folder.
+
+Commands:
+  fwbatch submit [flags] FILE|DIR...      submit without the UI; one line per file
+  fwbatch status [--wait] [--json] ID...  check batch jobs
+  fwbatch result [-o FILE|DIR] ID...      write a completed job's transcript
+  fwbatch list [--json]                   print the history, newest first
+  fwbatch version                         print the version
+
+Environment: FIREWORKS_API_KEY, FIREWORKS_BATCH_BASE_URL, FWBATCH_HISTORY,
+XDG_STATE_HOME, XDG_CONFIG_HOME, NO_COLOR.`
+
+func (r *runner) interactive(args []string) int {
+	fs := r.newFlagSet("fwbatch", interactiveUsage, "fwbatch --demo\nfwbatch ~/recordings\nfwbatch --endpoint audio-turbo --response-format srt talk.flac")
+	var g globalFlags
+	var o optionFlags
+	g.register(fs)
+	o.register(fs)
+	paths, code, ok := r.parseOrExit(fs, args)
+	if !ok {
+		return code
+	}
+	if !term.IsTerminal(r.stdin.Fd()) || !isTerminal(r.stdout) {
+		return r.fail(ExitUsage, "the interactive UI needs a terminal: use `ssh -t host fwbatch`, or `fwbatch submit FILE...` in scripts")
+	}
+	startDir, startFiles, err := splitPaths(paths)
+	if err != nil {
+		return r.fail(ExitUsage, "%v", err)
+	}
+	e, err := r.setup(&g)
+	if err != nil {
+		return r.fail(ExitUsage, "%v", err)
+	}
+	defer e.close()
+
+	deps := ui.Deps{
+		Store:       e.store,
+		Client:      e.client,
+		APIKey:      e.apiKey,
+		BaseURL:     e.baseURL,
+		Demo:        g.demo,
+		StartDir:    startDir,
+		StartFiles:  startFiles,
+		Defaults:    o.apply(fs, e.defaults()),
+		Remember:    e.remember,
+		SaveKey:     e.saveKey,
+		Concurrency: o.concurrency,
+	}
+	if g.demo {
+		deps.SaveKey = nil
+		deps.PollFirst = 2 * time.Second
+		deps.PollMax = 4 * time.Second
+	}
+	opts := ui.Options{Plain: r.getenv("TERM") == "dumb", Debug: e.debug}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := ui.NewProgram(ctx, deps, opts, r.stdin, r.stdout)
+
+	// SIGHUP (the SSH link dropped): the screen is gone, the uploads are not;
+	// they finish and record their outcomes, then the process exits.
+	// SIGINT/SIGTERM: cancel the uploads, record them as interrupted, exit.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		for s := range sigs {
+			switch s {
+			case syscall.SIGHUP:
+				p.Kill()
+			default:
+				p.Interrupt()
+			}
+		}
+	}()
+
+	_, runErr := p.Run()
+	p.WaitUploads()
+	if runErr != nil && runErr != context.Canceled && !isKilled(runErr) {
+		fmt.Fprintf(r.stderr, "fwbatch: %v\n", runErr)
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+// splitPaths reads the UI's PATH arguments: one folder to browse, or files.
+func splitPaths(paths []string) (dir string, files []string, err error) {
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return "", nil, fmt.Errorf("%s: %v", p, err)
+		}
+		fi, err := os.Stat(abs)
+		if err != nil {
+			return "", nil, fmt.Errorf("%s: %v", p, describeStat(err))
+		}
+		if fi.IsDir() {
+			if dir != "" || len(paths) > 1 {
+				return "", nil, fmt.Errorf("%s: give one folder to browse, or audio files, not both", p)
+			}
+			dir = abs
+			continue
+		}
+		files = append(files, abs)
+	}
+	return dir, files, nil
+}
+
+func describeStat(err error) string {
+	if os.IsNotExist(err) {
+		return "no such file or folder"
+	}
+	if os.IsPermission(err) {
+		return "permission denied"
+	}
+	return err.Error()
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
+}
+
+func isKilled(err error) bool { return errors.Is(err, tea.ErrProgramKilled) }

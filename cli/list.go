@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fwbatch/fwbatch/store"
+)
+
+const listUsage = `fwbatch list [--json] [--all]
+
+  Print the history, newest first: when each file was submitted, the file,
+  task, endpoint, response format, batch id and status (the upload's
+  outcome until a job exists, then the server's status as last checked;
+  ` + "`fwbatch status`" + ` checks again). Entries hidden in the UI are left out unless
+  --all. Lines of the history file that cannot be read are reported on
+  stderr in one line, never dropped; the list is printed anyway.
+
+  --json: one object per line with id, time, file, size, task, endpoint,
+  model, response_format, options, outcome, batch_id, account_id,
+  endpoint_id, http_status, server_status, status, message, result_path
+  and hidden. Exit status: 0, or 2 when the history cannot be read.`
+
+const listExample = `fwbatch list
+fwbatch list --json | jq -r 'select(.status == "completed") | .batch_id'`
+
+// listLine is one line of `list --json`.
+type listLine struct {
+	ID             string            `json:"id"`
+	Time           time.Time         `json:"time"`
+	File           string            `json:"file"`
+	Size           int64             `json:"size"`
+	Task           string            `json:"task"`
+	Endpoint       string            `json:"endpoint"`
+	Model          string            `json:"model"`
+	ResponseFormat string            `json:"response_format"`
+	Options        map[string]string `json:"options"`
+	Outcome        string            `json:"outcome"`
+	BatchID        string            `json:"batch_id"`
+	AccountID      string            `json:"account_id"`
+	EndpointID     string            `json:"endpoint_id"`
+	HTTPStatus     int               `json:"http_status"`
+	ServerStatus   string            `json:"server_status"`
+	Status         string            `json:"status"` // the Status column
+	Message        string            `json:"message"`
+	ResultPath     string            `json:"result_path"`
+	Hidden         bool              `json:"hidden"`
+}
+
+func (r *runner) listCmd(args []string) int {
+	fs := r.newFlagSet("list", listUsage, listExample)
+	var g globalFlags
+	g.register(fs)
+	asJSON := fs.Bool("json", false, "print one JSON object per submission instead of a table")
+	all := fs.Bool("all", false, "include hidden entries")
+	pos, code, ok := r.parseOrExit(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return r.fail(ExitUsage, "list takes no arguments, got %q (see `fwbatch list --help`)", pos[0])
+	}
+	e, err := r.setupCLI(&g)
+	if err != nil {
+		return r.fail(ExitUsage, "%v", err)
+	}
+	defer e.close()
+	h, err := r.loadHistory(e)
+	if err != nil {
+		return r.fail(ExitUsage, "%v", err)
+	}
+	var subs []*store.Submission
+	for _, s := range h.Submissions() {
+		if *all || !s.Hidden {
+			subs = append(subs, s)
+		}
+	}
+	newestFirst(subs)
+	if len(subs) == 0 {
+		fmt.Fprintf(r.stderr, "fwbatch: no submissions in the history %s yet\n", e.store.Path())
+		return ExitOK
+	}
+	if *asJSON {
+		for _, s := range subs {
+			printJSON(r.stdout, listLine{
+				ID: s.ID, Time: s.Started.UTC(), File: s.File, Size: s.Size, Task: s.Task, Endpoint: s.Endpoint, Model: s.Model,
+				ResponseFormat: formatOf(s), Options: s.Options, Outcome: string(s.Outcome),
+				BatchID: s.BatchID, AccountID: s.AccountID, EndpointID: s.EndpointID, HTTPStatus: s.HTTPStatus,
+				ServerStatus: s.ServerStatus, Status: statusWord(s), Message: s.Message, ResultPath: s.ResultPath, Hidden: s.Hidden,
+			})
+		}
+		return ExitOK
+	}
+	tw := tabwriter.NewWriter(r.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SUBMITTED\tFILE\tTASK\tENDPOINT\tFORMAT\tBATCH ID\tSTATUS")
+	for _, s := range subs {
+		status := statusWord(s)
+		if s.Hidden {
+			status += " (hidden)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Started.Local().Format("2006-01-02 15:04"),
+			shown(displayName(s)), orDash(s.Task), orDash(s.Endpoint), formatOf(s), orDash(s.BatchID), status)
+	}
+	tw.Flush()
+	return ExitOK
+}

@@ -1,0 +1,230 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/term"
+
+	"github.com/fwbatch/fwbatch/submit"
+)
+
+// redrawEvery throttles the progress bars: a redraw costs a screenful of
+// bytes, which matters over a slow SSH link.
+const redrawEvery = 200 * time.Millisecond
+
+// progressView draws one bar per upload in flight, and a line for the whole
+// batch, at the bottom of a terminal, redrawn in place. Lines printed
+// through it go above the bars.
+type progressView struct {
+	w     io.Writer
+	fd    uintptr
+	total int // files in the batch
+
+	mu    sync.Mutex
+	bars  []*bar
+	done  int
+	drawn int // lines of bars on screen
+	dirty bool
+
+	quit, stopped chan struct{}
+}
+
+type bar struct {
+	id, name    string
+	sent, total int64
+	rate        float64 // bytes per second, smoothed
+	lastT       time.Time
+	lastSent    int64
+	retryAt     time.Time
+	reason      string
+	attempt     int
+}
+
+func newProgressView(w *os.File, total int) *progressView {
+	v := &progressView{w: w, fd: w.Fd(), total: total, quit: make(chan struct{}), stopped: make(chan struct{})}
+	go v.loop()
+	return v
+}
+
+func (v *progressView) loop() {
+	defer close(v.stopped)
+	t := time.NewTicker(redrawEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-v.quit:
+			return
+		case <-t.C:
+			v.mu.Lock()
+			if v.dirty {
+				v.redrawLocked()
+			}
+			v.mu.Unlock()
+		}
+	}
+}
+
+// stop removes the bars and ends the redraws.
+func (v *progressView) stop() {
+	close(v.quit)
+	<-v.stopped
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.clearLocked()
+}
+
+func (v *progressView) started(id, name string, total int64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.bars = append(v.bars, &bar{id: id, name: name, total: total, lastT: time.Now(), attempt: 1})
+	v.dirty = true
+}
+
+func (v *progressView) progress(id string, p submit.Progress) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	b := v.find(id)
+	if b == nil {
+		return
+	}
+	now := time.Now()
+	b.total, b.attempt = p.Total, max(p.Attempt, 1)
+	if p.RetryIn > 0 {
+		b.retryAt, b.reason = now.Add(p.RetryIn), p.RetryReason
+		b.sent, b.rate, b.lastSent = 0, 0, 0
+	} else {
+		b.retryAt = time.Time{}
+		if p.Sent < b.sent { // a new try starts over
+			b.lastSent, b.lastT = 0, now
+		}
+		if dt := now.Sub(b.lastT).Seconds(); dt >= 0.25 {
+			inst := float64(p.Sent-b.lastSent) / dt
+			if b.rate == 0 {
+				b.rate = inst
+			} else {
+				b.rate = 0.7*b.rate + 0.3*inst
+			}
+			b.lastT, b.lastSent = now, p.Sent
+		}
+		b.sent = p.Sent
+	}
+	v.dirty = true
+}
+
+// finished removes an upload's bar and prints its lines above the bars.
+func (v *progressView) finished(id string, print func()) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for i, b := range v.bars {
+		if b.id == id {
+			v.bars = append(v.bars[:i], v.bars[i+1:]...)
+			break
+		}
+	}
+	v.done++
+	v.clearLocked()
+	print()
+	v.redrawLocked()
+}
+
+// above prints lines above the bars.
+func (v *progressView) above(print func()) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.clearLocked()
+	print()
+	v.redrawLocked()
+}
+
+func (v *progressView) find(id string) *bar {
+	for _, b := range v.bars {
+		if b.id == id {
+			return b
+		}
+	}
+	return nil
+}
+
+func (v *progressView) clearLocked() {
+	if v.drawn > 0 {
+		fmt.Fprintf(v.w, "\r\x1b[%dA\x1b[J", v.drawn)
+		v.drawn = 0
+	}
+}
+
+func (v *progressView) redrawLocked() {
+	v.clearLocked()
+	width := 80
+	if w, _, err := term.GetSize(v.fd); err == nil && w > 0 {
+		width = w
+	}
+	var sb strings.Builder
+	lines := 0
+	now := time.Now()
+	for _, b := range v.bars {
+		sb.WriteString(ansi.Truncate(b.line(width, now), width-1, "…") + "\n")
+		lines++
+	}
+	if v.total > 1 {
+		sb.WriteString(ansi.Truncate(fmt.Sprintf("%d of %d files done, %d uploading", v.done, v.total, len(v.bars)), width-1, "…") + "\n")
+		lines++
+	}
+	io.WriteString(v.w, sb.String())
+	v.drawn = lines
+	v.dirty = false
+}
+
+// line renders one bar: name, bar, percent, bytes, rate, time left; or the
+// wait before a retry.
+func (b *bar) line(width int, now time.Time) string {
+	name := b.name
+	const nameWidth = 24
+	if ansi.StringWidth(name) > nameWidth {
+		name = "…" + ansi.TruncateLeft(name, ansi.StringWidth(name)-nameWidth+1, "")
+	}
+	name += strings.Repeat(" ", nameWidth-ansi.StringWidth(name))
+	if !b.retryAt.IsZero() {
+		left := max(b.retryAt.Sub(now), 0).Round(time.Second)
+		return fmt.Sprintf("%s  %s: try %d in %s", name, b.reason, b.attempt, left)
+	}
+	frac := 0.0
+	if b.total > 0 {
+		frac = float64(b.sent) / float64(b.total)
+	}
+	barWidth := max(10, min(30, width-nameWidth-50))
+	fill := int(frac * float64(barWidth))
+	bar := strings.Repeat("=", fill)
+	if fill < barWidth {
+		bar += ">" + strings.Repeat(" ", barWidth-fill-1)
+	}
+	s := fmt.Sprintf("%s [%s] %3.0f%%  %s of %s", name, bar, frac*100, submit.HumanBytes(b.sent), submit.HumanBytes(b.total))
+	if b.rate > 0 {
+		s += fmt.Sprintf("  %s/s", submit.HumanBytes(int64(b.rate)))
+		if b.sent < b.total {
+			eta := time.Duration(float64(b.total-b.sent) / b.rate * float64(time.Second))
+			s += "  " + clock(eta) + " left"
+		}
+	}
+	if b.sent >= b.total && b.total > 0 {
+		s += "  waiting for the reply"
+	}
+	if b.attempt > 1 {
+		s += fmt.Sprintf("  (try %d)", b.attempt)
+	}
+	return s
+}
+
+// clock formats d as m:ss or h:mm:ss.
+func clock(d time.Duration) string {
+	s := int(d.Round(time.Second) / time.Second)
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}

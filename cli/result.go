@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	iofs "io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/fwbatch/fwbatch/store"
+	"github.com/fwbatch/fwbatch/submit"
+)
+
+const resultUsage = `fwbatch result [-o FILE|DIR|-] [--force] ID...
+
+  Write a completed job's transcript: exactly what the API returned (JSON
+  for json and verbose_json, text for text, srt and vtt). It comes from the
+  copy saved under the results folder when there is one; otherwise it is
+  fetched from the API, saved there and recorded (needs FIREWORKS_API_KEY).
+  ID is a batch id or a local submission id (see ` + "`fwbatch list`" + `).
+
+  Where it goes: next to the audio file, named after it (talk.flac →
+  talk.srt; .json for json and verbose_json, .txt for text, .vtt for vtt);
+  -o DIR writes DIR/<audio name><ext>; -o FILE writes FILE; -o - writes to
+  stdout (-o FILE and -o - take one ID). An existing file is never
+  overwritten unless --force.
+
+  stdout: the path of each file written, one per line. Errors go to
+  stderr, one line each. Exit status: 0 every transcript written, 1 some
+  job not completed, failed, not in the history, or a file exists, 2 usage
+  or setup error.`
+
+const resultExample = `fwbatch result 8b0f4c1e-1d2a-4c3b-9e8f-0a1b2c3d4e5f
+fwbatch result -o transcripts/ ID1 ID2
+fwbatch result -o - ID | less`
+
+func (r *runner) resultCmd(args []string) int {
+	fs := r.newFlagSet("result", resultUsage, resultExample)
+	var g globalFlags
+	g.register(fs)
+	var out string
+	fs.StringVar(&out, "o", "", "write to `FILE`, into DIR, or - for stdout (default: next to the audio file)")
+	force := fs.Bool("force", false, "overwrite a file that exists")
+	ids, code, ok := r.parseOrExit(fs, args)
+	if !ok {
+		return code
+	}
+	switch {
+	case len(ids) == 0:
+		return r.fail(ExitUsage, "give the batch ids (or submission ids) to write; `fwbatch list` shows them (see `fwbatch result --help`)")
+	case len(ids) > 1 && out != "" && !isDirTarget(out):
+		return r.fail(ExitUsage, "-o %s: with several IDs, -o must be a folder (it does not exist or is a file)", out)
+	}
+	e, err := r.setupCLI(&g)
+	if err != nil {
+		return r.fail(ExitUsage, "%v", err)
+	}
+	defer e.close()
+	h, err := r.loadHistory(e)
+	if err != nil {
+		return r.fail(ExitUsage, "%v", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	code = ExitOK
+	found, unknown := lookup(h, ids)
+	for _, id := range unknown {
+		code = r.fail(ExitFailed, "%s", unknownID(id, e.store.Path()))
+	}
+	f := &resultFetcher{r: r, e: e}
+	defer func() {
+		if f.client != nil {
+			f.client.CloseIdleConnections()
+		}
+	}()
+	for _, s := range found {
+		what := fmt.Sprintf("%s (batch %s)", displayName(s), orDash(s.BatchID))
+		data, err := f.get(ctx, s)
+		if errors.Is(err, errNoKey) {
+			return r.fail(ExitUsage, "%s: %v", what, err)
+		}
+		if err != nil {
+			code = r.fail(ExitFailed, "%s: %s", what, submit.Redact(submit.Explain(err), e.apiKey))
+			continue
+		}
+		if out == "-" {
+			if _, err := r.stdout.Write(data); err != nil {
+				return r.fail(ExitFailed, "%s: writing to stdout: %v", what, err)
+			}
+			continue
+		}
+		dst, err := resultDest(out, s)
+		if err != nil {
+			code = r.fail(ExitFailed, "%s: %v", what, err)
+			continue
+		}
+		err = submit.WriteResult(dst, data, *force)
+		switch {
+		case errors.Is(err, iofs.ErrExist):
+			code = r.fail(ExitFailed, "%s exists: not overwritten; pass --force to overwrite it, or -o FILE|DIR to write elsewhere", dst)
+		case err != nil:
+			code = r.fail(ExitFailed, "%s: %v", what, err)
+		default:
+			e.logf("result %s: wrote %s", s.ID, dst)
+			fmt.Fprintln(r.stdout, dst)
+		}
+	}
+	return code
+}
+
+// isDirTarget reports whether -o names a folder: one that exists, or a
+// path ending in a slash.
+func isDirTarget(out string) bool {
+	if strings.HasSuffix(out, string(filepath.Separator)) {
+		return true
+	}
+	fi, err := os.Stat(out)
+	return err == nil && fi.IsDir()
+}
+
+// resultDest is where a submission's transcript goes for -o out.
+func resultDest(out string, s *store.Submission) (string, error) {
+	ext := submit.ResultExt(formatOf(s))
+	stem := strings.TrimSuffix(filepath.Base(s.File), filepath.Ext(s.File))
+	switch {
+	case out == "":
+		if s.File == "" {
+			return "", errors.New("the history has no audio file for it to write next to; pass -o FILE")
+		}
+		dst := filepath.Join(filepath.Dir(s.File), stem+ext)
+		if dst == s.File {
+			return "", fmt.Errorf("the transcript would replace the audio file %s; pass -o FILE", s.File)
+		}
+		return dst, nil
+	case isDirTarget(out):
+		if fi, err := os.Stat(out); err != nil || !fi.IsDir() {
+			return "", fmt.Errorf("-o %s: no such folder", out)
+		}
+		if s.File == "" {
+			stem = s.ID
+		}
+		return filepath.Join(out, stem+ext), nil
+	}
+	return out, nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
