@@ -69,6 +69,12 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		m.hist.apply(msg.subs)
 		m.hist.elsewhere = msg.elsewhere
+		if msg.report != nil {
+			if !msg.report.Clean() && msg.report.String() != m.hist.report.String() {
+				m.notice = notice{text: msg.report.String(), kind: noticeWarn}
+			}
+			m.hist.report = *msg.report
+		}
 		for i := range msg.subs {
 			m.polls.track(&msg.subs[i], now, false)
 		}
@@ -122,6 +128,9 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 	case filesChosenMsg:
 		m.form = newFormScreen(m.sh, msg.paths, m.sh.deps.Defaults)
 		m.setPage(pageForm)
+		if m.w < minWidth || m.h < minHeight {
+			return nil, true // started by the next WindowSizeMsg that fits
+		}
 		return m.form.init(), true
 	case formBackMsg:
 		m.setPage(pageFiles)
@@ -393,13 +402,12 @@ func (m *Model) onChecked(msg statusCheckedMsg, now time.Time) tea.Cmd {
 			m.notice = notice{text: name + ": still " + msg.res.Job.Status}
 		}
 	default:
+		// A job finished: say so even when the check ran in the background.
 		m.polls.forget(msg.id)
-		if msg.manual || true {
-			if msg.res.State == submit.Completed {
-				m.notice = notice{text: name + ": completed; transcript saved to " + msg.res.ResultPath}
-			} else {
-				m.notice = notice{text: name + ": " + msg.res.Job.Status + ": " + msg.res.Job.Message, kind: noticeWarn}
-			}
+		if msg.res.State == submit.Completed {
+			m.notice = notice{text: name + ": completed; transcript saved to " + msg.res.ResultPath}
+		} else {
+			m.notice = notice{text: name + ": " + msg.res.Job.Status + ": " + msg.res.Job.Message, kind: noticeWarn}
 		}
 	}
 	return tea.Batch(m.readNow(), m.pollNow(now))
@@ -435,8 +443,6 @@ func saveFile(id, src, dst string, overwrite bool) savedMsg {
 		return savedMsg{id: id, path: dst, err: fmt.Errorf("saved result %s: %w", src, err)}
 	}
 	if fi, err := os.Stat(dst); err == nil && fi.IsDir() {
-		sub := filepath.Base(dst)
-		_ = sub
 		return savedMsg{id: id, path: dst, err: fmt.Errorf("%s is a folder: give a file name", dst)}
 	}
 	err = submit.WriteResult(dst, data, overwrite)

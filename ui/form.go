@@ -11,6 +11,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/fwbatch/fwbatch/submit"
 )
@@ -25,7 +26,8 @@ type formScreen struct {
 	sizes map[string]int64
 	w, h  int
 
-	form *huh.Form
+	form    *huh.Form
+	started bool // init has run (see Model.Update on WindowSizeMsg)
 
 	task, endpoint, format, gran  string
 	diarize                       bool
@@ -60,6 +62,7 @@ func newFormScreen(sh *shared, files []string, d submit.Options) *formScreen {
 
 // init sizes the files (in a command) and starts the form.
 func (s *formScreen) init() tea.Cmd {
+	s.started = true
 	files := s.files
 	stat := func() tea.Msg {
 		sizes := map[string]int64{}
@@ -93,32 +96,36 @@ func (s *formScreen) build() {
 	for _, e := range submit.Endpoints {
 		endpoints = append(endpoints, opt(e+" ("+submit.ModelFor(e)+")", e))
 	}
+	// Format and timestamps follow diarize (see follow); OptionsFunc bound to
+	// it makes huh re-read the values when diarize flips.
 	formats := func() []huh.Option[string] { return options(submit.ResponseFormats, "") }
 	grans := func() []huh.Option[string] { return options(submit.TimestampGranularities, "server default (segment)") }
+	input := func(key, title, placeholder string, v *string) *huh.Input {
+		return huh.NewInput().Key(key).Title(title).Inline(true).Prompt(": ").Placeholder(placeholder).Value(v)
+	}
 	basics := huh.NewGroup(
 		huh.NewSelect[string]().Key("task").Title("Task").Inline(true).
 			Options(opt("transcribe", submit.TaskTranscribe), opt("translate to English", submit.TaskTranslate)).Value(&s.task),
 		huh.NewSelect[string]().Key("endpoint").Title("Endpoint").Inline(true).
 			Options(endpoints...).Value(&s.endpoint),
 		huh.NewSelect[string]().Key("response_format").Title("Response format").Inline(true).
-			OptionsFunc(formats, &s.diarize).Value(&s.format),
-		huh.NewConfirm().Key("diarize").Title("Diarize (label speakers)").
-			DescriptionFunc(func() string {
+			Options(formats()...).OptionsFunc(formats, &s.diarize).Value(&s.format),
+		huh.NewConfirm().Key("diarize").
+			TitleFunc(func() string {
 				if s.task == submit.TaskTranslate {
-					return "not available for translations"
+					return "Diarize (speaker labels): not available for translations"
 				}
-				return "needs verbose_json with word timestamps: switching it on sets them"
-			}, &s.task).Affirmative("Yes").Negative("No").Inline(true).Value(&s.diarize),
-		huh.NewInput().Key("language").Title("Language").Inline(true).
-			Placeholder("auto-detect (ISO 639-1: en, de, zh…)").Value(&s.language),
-	).Title("Request")
+				return "Diarize (speaker labels; sets verbose_json + word timestamps)"
+			}, &s.task).Affirmative("Yes").Negative("No").Value(&s.diarize),
+		input("language", "Language", "auto-detect (ISO 639-1: en, de, zh…)", &s.language),
+	).Title("Request").Description("tab/enter: next field, then the advanced options · ctrl+s submits now")
 	advanced := huh.NewGroup(
-		huh.NewInput().Key("prompt").Title("Prompt").Inline(true).Placeholder("names, jargon, style").Value(&s.prompt),
-		huh.NewInput().Key("temperature").Title("Temperature").Inline(true).Placeholder("0, or a fallback list 0,0.2,0.4").Value(&s.temperature),
+		input("prompt", "Prompt", "names, jargon, style", &s.prompt),
+		input("temperature", "Temperature", "0, or a fallback list 0,0.2,0.4", &s.temperature),
 		huh.NewSelect[string]().Key("timestamp_granularities").Title("Timestamps").Inline(true).
-			OptionsFunc(grans, &s.diarize).Value(&s.gran),
-		huh.NewInput().Key("min_speakers").Title("Min speakers").Inline(true).Placeholder("only with diarize").Value(&s.minSpk),
-		huh.NewInput().Key("max_speakers").Title("Max speakers").Inline(true).Placeholder("only with diarize").Value(&s.maxSpk),
+			Options(grans()...).OptionsFunc(grans, &s.diarize).Value(&s.gran),
+		input("min_speakers", "Min speakers", "only with diarize", &s.minSpk),
+		input("max_speakers", "Max speakers", "only with diarize", &s.maxSpk),
 		huh.NewSelect[string]().Key("vad_model").Title("VAD model").Inline(true).
 			Options(options(submit.VADModels, "server default (silero)")...).Value(&s.vad),
 		huh.NewSelect[string]().Key("alignment_model").Title("Alignment").Inline(true).
@@ -131,8 +138,7 @@ func (s *formScreen) build() {
 	s.form = huh.NewForm(basics, advanced).
 		WithShowHelp(false).
 		WithKeyMap(km).
-		WithTheme(huh.ThemeFunc(formTheme(s.sh.st))).
-		WithLayout(huh.LayoutStack)
+		WithTheme(huh.ThemeFunc(formTheme(s.sh.st)))
 	s.size()
 }
 
@@ -143,15 +149,24 @@ func formTheme(st Styles) func(bool) *huh.Styles {
 		if st.G == asciiGlyphs {
 			t = huh.ThemeBase(isDark)
 		}
+		t.FieldSeparator = lipgloss.NewStyle().SetString("\n")
 		return t
 	}
 }
 
 func (s *formScreen) size() {
-	if s.form == nil || s.w <= 0 {
+	// Below the minimum nothing but the "too small" line is drawn, and huh's
+	// inputs cannot be laid out in a handful of cells (their placeholder
+	// panics), so the form keeps its last good size.
+	if s.form == nil || s.w < minWidth || s.h < minHeight-3 {
 		return
 	}
-	s.form.WithWidth(s.w).WithHeight(max(s.h-s.headerLines(), 3))
+	// Side by side when there is room; otherwise one group at a time.
+	layout := huh.LayoutDefault
+	if s.w >= 120 {
+		layout = huh.LayoutColumns(2)
+	}
+	s.form.WithLayout(layout).WithWidth(s.w).WithHeight(max(s.h-s.headerLines(), 3))
 }
 
 func (s *formScreen) headerLines() int { return 3 }

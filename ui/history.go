@@ -266,7 +266,9 @@ func layoutColumns(w int) columns {
 	}
 	fixed := 2 + c.when + c.task + c.endpoint + c.format + c.status + 6 // marker + separators
 	flex := max(w-fixed, 8)
-	c.batch = flex / 2
+	// The batch id is what users copy and compare: it gets up to its full
+	// 36 characters before the file name grows past a third of the room.
+	c.batch = min(36, flex*3/5)
 	c.file = flex - c.batch
 	return c
 }
@@ -305,7 +307,7 @@ func (s *historyScreen) view() string {
 	}
 	c := layoutColumns(s.w)
 	hdr := "  " + strings.Join([]string{
-		pad("Submitted", c.when), pad("File", c.file), pad("Task", c.task), pad("Endpoint", c.endpoint),
+		pad("Submitted", c.when), pad("File", c.file), pad("Task", c.task), pad(map[bool]string{true: "Endpt", false: "Endpoint"}[c.short], c.endpoint),
 		pad("Format", c.format), pad("Batch ID", c.batch), pad("Status", c.status),
 	}, " ")
 	b.WriteString(st.ColHeader.Render(truncate(hdr, s.w)))

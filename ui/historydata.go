@@ -128,6 +128,7 @@ type historyLoadedMsg struct {
 
 type historyChangedMsg struct {
 	subs      []store.Submission
+	report    *store.Report // nil when nothing was read
 	elsewhere map[string]bool
 	err       error
 }
@@ -154,9 +155,15 @@ func (r *historyReader) refresh() tea.Msg {
 	if r.h == nil {
 		return r.load()
 	}
+	before := len(r.stamp)
 	changed, err := r.st.Refresh(r.h)
 	if err != nil || !changed {
 		return historyChangedMsg{err: err, elsewhere: r.liveOwners()}
+	}
+	if r.h.Len() < before {
+		// The file was replaced by one with fewer submissions (moved aside
+		// as unreadable, or restored by hand): start over from it.
+		return r.load()
 	}
 	var out []store.Submission
 	for _, s := range r.h.Submissions() {
@@ -167,7 +174,8 @@ func (r *historyReader) refresh() tea.Msg {
 			out = append(out, *s)
 		}
 	}
-	return historyChangedMsg{subs: out, elsewhere: r.liveOwners()}
+	rep := r.h.Report()
+	return historyChangedMsg{subs: out, report: &rep, elsewhere: r.liveOwners()}
 }
 
 func (r *historyReader) note(s *store.Submission) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/cursor"
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -155,11 +156,7 @@ func (m *Model) setStyles(isDark bool) {
 func (m *Model) Init() tea.Cmd {
 	m.loading = true
 	m.reading = true
-	cmds := []tea.Cmd{m.reader.load, tea.RequestBackgroundColor, m.files.init()}
-	if m.form != nil {
-		cmds = append(cmds, m.form.init())
-	}
-	return tea.Batch(cmds...)
+	return tea.Batch(m.reader.load, tea.RequestBackgroundColor, m.files.init())
 }
 
 func (m *Model) active() screen {
@@ -191,6 +188,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
 		m.resize()
+		if m.form != nil && !m.form.started && m.w >= minWidth && m.h >= minHeight {
+			// huh lays its inputs out for good when they are first focused:
+			// a form opened from the command line starts once it has a size.
+			return m, m.form.init()
+		}
 		return m, nil
 	case tea.BackgroundColorMsg:
 		if !m.styledBG {
@@ -200,6 +202,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
+	case cursor.BlinkMsg:
+		// Text cursors stay steady: a blink is a redraw every half second,
+		// which an idle screen over a slow link must not cost. Dropping the
+		// message ends the blink loop (huh's inputs start one on focus).
+		return m, nil
 	}
 	if cmd, handled := m.handleEvent(msg); handled {
 		return m, cmd
@@ -304,7 +311,7 @@ func (m *Model) View() tea.View {
 		return v
 	}
 	if m.w < minWidth || m.h < minHeight {
-		v.SetContent(truncate(fmt.Sprintf("fwbatch needs a terminal of at least %d×%d (this one is %d×%d)", minWidth, minHeight, m.w, m.h), m.w))
+		v.SetContent(tooSmall(m.w, m.h))
 		return v
 	}
 	footer := m.footer()
@@ -364,6 +371,22 @@ func (m *Model) noticeLine() string {
 		return ""
 	}
 	return truncate(st.Muted.Render(m.notice.text), m.w)
+}
+
+// tooSmall is the one line shown instead of the screens, as long as the
+// terminal allows.
+func tooSmall(w, h int) string {
+	for _, s := range []string{
+		fmt.Sprintf("fwbatch needs a terminal of at least %d×%d (this one is %d×%d)", minWidth, minHeight, w, h),
+		fmt.Sprintf("fwbatch needs at least %d×%d", minWidth, minHeight),
+		fmt.Sprintf("needs %d×%d", minWidth, minHeight),
+		fmt.Sprintf("%d×%d", minWidth, minHeight),
+	} {
+		if lineWidth(s) <= w {
+			return s
+		}
+	}
+	return truncate("!", w)
 }
 
 // maskKey shows at most the last four characters of an API key.

@@ -46,7 +46,7 @@ type Glyphs struct {
 }
 
 var unicodeGlyphs = Glyphs{
-	Check: "✓", Cross: "✗", Dots: "…", Up: "↑", Bang: "!", Question: "?",
+	Check: "✓", Cross: "✗", Dots: "◌", Up: "↑", Bang: "!", Question: "?",
 	Cursor: "›", Mark: "●", Unmarked: "○",
 	BarFull: "█", BarEmpty: "░",
 }

@@ -119,7 +119,7 @@ func (s *submitScreen) view() string {
 	}
 	b.WriteString(truncate(st.Title.Render(title), s.w))
 	b.WriteByte('\n')
-	barW := max(s.w-48, 10)
+	barW := max(s.w-58, 10)
 	overall := fmt.Sprintf("%s %s", s.bar(frac(sent, total), barW), stats(sent, total, rate))
 	if done == len(items) {
 		overall = fmt.Sprintf("%s all finished: %d submitted, %d not submitted", s.bar(1, barW), ok, bad)
