@@ -73,6 +73,13 @@ func (r *runner) interactive(args []string) int {
 		deps.PollFirst = 2 * time.Second
 		deps.PollMax = 4 * time.Second
 	}
+	if r.getenv("FWBATCH_POLL_INTERVAL") != "" {
+		d, err := pollInterval(r.getenv)
+		if err != nil {
+			return r.fail(ExitUsage, "%v", err)
+		}
+		deps.PollFirst, deps.PollMax = d, 2*d
+	}
 	opts := ui.Options{Plain: r.getenv("TERM") == "dumb", Debug: e.debug}
 
 	ctx, cancel := context.WithCancel(context.Background())
