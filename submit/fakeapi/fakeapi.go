@@ -45,6 +45,10 @@ type Config struct {
 	// TrickleEvery is the pause between the bytes of a trickled reply;
 	// default 100ms.
 	TrickleEvery time.Duration
+	// ReadRate, if positive, caps how fast an upload's body is read, in
+	// bytes per second, so that an upload takes measurable time (a slow
+	// link) in tests of what happens mid-upload.
+	ReadRate int64
 	// Now is the clock for Delay; default time.Now.
 	Now func() time.Time
 	// Log, if set, gets one line per request. It never holds the key.
@@ -440,7 +444,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, rec *Request, ta
 		s.fail(w, rec, http.StatusRequestEntityTooLarge, "request_too_large", "file larger than 1 GB")
 		return
 	}
-	body := &countingReader{r: r.Body, s: s, rec: rec}
+	body := &countingReader{r: r.Body, s: s, rec: rec, ctx: r.Context(), rate: s.cfg.ReadRate, start: time.Now()}
 	switch f.Kind {
 	case Reset:
 		io.CopyN(io.Discard, body, resetAfter)
@@ -707,15 +711,30 @@ func (s *Server) reset(w http.ResponseWriter) {
 	conn.Close()
 }
 
-// countingReader records how much of a body was read.
+// countingReader records how much of a body was read and, with a rate,
+// reads no faster than rate bytes per second.
 type countingReader struct {
-	r   io.Reader
-	s   *Server
-	rec *Request
-	n   int64
+	r     io.Reader
+	s     *Server
+	rec   *Request
+	n     int64
+	ctx   context.Context
+	rate  int64
+	start time.Time
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
+	if c.rate > 0 {
+		// Small reads, each waiting for its turn: progress stays smooth
+		// and the client's socket buffers fill, as on a slow link.
+		if max := c.rate/20 + 1; int64(len(p)) > max {
+			p = p[:max]
+		}
+		due := c.start.Add(time.Duration(float64(c.n) / float64(c.rate) * float64(time.Second)))
+		if d := time.Until(due); d > 0 && !c.s.wait(c.ctx, d) {
+			return 0, context.Canceled
+		}
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	c.s.update(c.rec, func(r *Request) { r.BodyRead = c.n })

@@ -415,3 +415,19 @@ func TestStatusReplies(t *testing.T) {
 		t.Errorf("polls %d", j.Polls)
 	}
 }
+
+func TestReadRate(t *testing.T) {
+	const rate = 200 << 10
+	s := start(t, Config{ReadRate: rate})
+	data := audio + strings.Repeat("\x00", 100<<10)
+	begin := time.Now()
+	status, _ := post(t, s.URL()+"/v1/audio/transcriptions?endpoint_id=audio-prod", "k", part{"file", data})
+	took := time.Since(begin)
+	// ~100 KiB at 200 KiB/s: about half a second, not instant.
+	if status != 200 || took < 400*time.Millisecond || took > 5*time.Second {
+		t.Errorf("a %d-byte upload at %d B/s: status %d after %v", len(data), rate, status, took)
+	}
+	if r := s.Requests()[0]; r.FileSize != int64(len(data)) || r.BodyRead != r.ContentLength {
+		t.Errorf("throttled record %+v", r)
+	}
+}

@@ -4,7 +4,7 @@
 // /_fake/requests and GET /_fake/jobs show, as JSON, what it saw and holds
 // (never the Authorization header's value: its SHA-256).
 //
-//	fakeapi -addr 127.0.0.1:0 -key '' -polls 2 -delay 5s -latency 100ms -faults '2:429,5:reset,s1:500'
+//	fakeapi -addr 127.0.0.1:0 -key '' -polls 2 -delay 5s -latency 100ms -read-rate 1000000 -faults '2:429,5:reset,s1:500'
 package main
 
 import (
@@ -37,6 +37,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.Polls, "polls", 0, `status checks a job answers "processing" before it completes`)
 	fs.DurationVar(&cfg.Delay, "delay", 0, "time from submission until a job completes")
 	fs.DurationVar(&cfg.Latency, "latency", 0, "delay added before answering each request")
+	fs.Int64Var(&cfg.ReadRate, "read-rate", 0, "read upload bodies at most this many bytes per second (0: no limit)")
 	fs.StringVar(&faults, "faults", "", `faults by request number, e.g. "2:429,3-4:reset,s1:500" (see fakeapi.ParseFaults)`)
 	fs.BoolVar(&cfg.NoHash, "nohash", false, "count uploaded bytes without hashing them (benchmarks)")
 	quiet := fs.Bool("quiet", false, "do not log requests to stderr")

@@ -19,7 +19,7 @@ func TestRun(t *testing.T) {
 	var stderr strings.Builder
 	code := make(chan int, 1)
 	go func() {
-		code <- run(ctx, []string{"-key", "k", "-faults", "s1:500", "-quiet"}, w, &stderr)
+		code <- run(ctx, []string{"-key", "k", "-faults", "s1:500", "-read-rate", "1000000", "-quiet"}, w, &stderr)
 		w.Close()
 	}()
 	url, err := bufio.NewReader(out).ReadString('\n')
