@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -168,8 +169,14 @@ func newTransport(responseHeader time.Duration) *http.Transport {
 	}
 	d := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
 	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           d.DialContext,
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return bigWriteConn{conn}, nil
+		},
 		TLSHandshakeTimeout:   tlsTimeout,
 		ResponseHeaderTimeout: responseHeader,
 		ExpectContinueTimeout: 2 * time.Second,
@@ -179,6 +186,27 @@ func newTransport(responseHeader time.Duration) *http.Transport {
 		ReadBufferSize:        64 << 10,
 	}
 }
+
+// uploadChunk is how much of an upload goes to the kernel per write.
+const uploadChunk = 256 << 10
+
+var chunkPool = sync.Pool{New: func() any { return new([uploadChunk]byte) }}
+
+// bigWriteConn copies an upload to the connection in uploadChunk pieces.
+// net/http hands the request body to the connection's ReadFrom, which for
+// a TCP connection and a body that is not a plain file copies 32 KiB at a
+// time: a read of the file and a write to the socket each, twice as many
+// system calls as curl makes for the same upload.
+type bigWriteConn struct{ net.Conn }
+
+func (c bigWriteConn) ReadFrom(r io.Reader) (int64, error) {
+	buf := chunkPool.Get().(*[uploadChunk]byte)
+	defer chunkPool.Put(buf)
+	return io.CopyBuffer(writerOnly{c.Conn}, r, buf[:])
+}
+
+// writerOnly hides the connection's own ReadFrom from io.CopyBuffer.
+type writerOnly struct{ io.Writer }
 
 // CloseIdleConnections closes the client's idle keep-alive connections.
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
