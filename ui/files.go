@@ -213,7 +213,9 @@ func (s *filesScreen) keys() help.KeyMap {
 func (s *filesScreen) rebuild() {
 	s.shown = s.shown[:0]
 	for i, e := range s.entries {
-		if s.showAll || e.kind == entryDir || e.kind == entryAudio {
+		// Audio names are listed even when they cannot be uploaded (a broken
+		// link, a FIFO): choosing them explains why, instead of hiding them.
+		if s.showAll || e.kind == entryDir || isAudioName(e.name) {
 			s.shown = append(s.shown, i)
 		}
 	}

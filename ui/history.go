@@ -294,7 +294,7 @@ func (s *historyScreen) view() string {
 	case s.filter.Value() != "":
 		title += st.Muted.Render(fmt.Sprintf("  %d of %d match", count, s.total()))
 	default:
-		title += st.Muted.Render(fmt.Sprintf("  %d submissions", count))
+		title += st.Muted.Render("  " + plural(count, "submission"))
 	}
 	if rep := s.data.report; !rep.Clean() {
 		title += "  " + st.Warn.Render(st.G.Bang+" history file needs a look (see the notice)")
@@ -367,4 +367,12 @@ func (s *historyScreen) renderRow(sub *store.Submission, c columns, selected boo
 	}
 	cells[6] = st.kind(kind)(cells[6])
 	return truncate("  "+strings.Join(cells, " "), s.w)
+}
+
+// plural is "1 submission", "2 submissions".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -134,6 +134,10 @@ func New(deps Deps, opts Options) *Model {
 	m.history = newHistoryScreen(sh, m.hist)
 	m.submit = newSubmitScreen(sh, m.uploads)
 	m.details = newDetailsScreen(sh, m.hist)
+	// An upload without an outcome is this process's, another live one's,
+	// or interrupted: the screens ask the root, which knows the first and
+	// hears the second from the history reader.
+	m.history.activity, m.details.activity = m.activity, m.activity
 	m.page = pageFiles
 	if len(deps.StartFiles) > 0 {
 		m.form = newFormScreen(sh, deps.StartFiles, deps.Defaults)

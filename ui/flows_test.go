@@ -1,0 +1,283 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/fwbatch/fwbatch/store"
+	"github.com/fwbatch/fwbatch/submit/fakeapi"
+)
+
+func loadHistory(t *testing.T, st *store.Store) []*store.Submission {
+	t.Helper()
+	h, err := st.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Submissions()
+}
+
+// submitFromForm marks the named audio files in Files and submits them with
+// the form's current values.
+func submitFromForm(t *testing.T, d *driver, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		for i := 0; i < 10 && !strings.Contains(selectedLine(d.screen()), n); i++ {
+			d.key("down")
+		}
+		d.key("space")
+	}
+	d.key("enter")
+	d.waitFor("the form", 5*time.Second, func(s string) bool { return strings.Contains(s, "ctrl+s submits") })
+	d.key("ctrl+s")
+}
+
+func selectedLine(scr string) string {
+	for _, l := range strings.Split(scr, "\n") {
+		if strings.Contains(l, "›") {
+			return l
+		}
+	}
+	return ""
+}
+
+func TestSubmitShowsBatchIDsInHistoryAndCompletes(t *testing.T) {
+	e := newEnv(t, fakeapi.Config{Polls: 1})
+	d := drive(t, New(e.deps, Options{}))
+	d.size(100, 30)
+	submitFromForm(t, d, "hello.flac", "hello.wav")
+	scr := d.waitFor("History with both files", 10*time.Second, func(s string) bool {
+		return strings.Contains(s, "History") && strings.Count(s, "hello.") >= 2
+	})
+	for _, j := range e.fake.Jobs() {
+		if !strings.Contains(scr, j.BatchID[:20]) {
+			t.Fatalf("batch id %s not in History:\n%s", j.BatchID, scr)
+		}
+	}
+	d.waitFor("both jobs completed", 10*time.Second, func(s string) bool { return strings.Count(s, "✓ completed") == 2 })
+	for _, s := range loadHistory(t, e.st) {
+		if s.ResultPath == "" {
+			t.Fatalf("completed job %s has no saved result", s.BatchID)
+		}
+		if _, err := os.Stat(s.ResultPath); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestUploadErrorIsOneLineWithNextStep(t *testing.T) {
+	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{1: {Kind: fakeapi.Unauthorized}}}})
+	d := drive(t, New(e.deps, Options{}))
+	d.size(120, 30)
+	submitFromForm(t, d, "hello.flac")
+	scr := d.waitFor("the failure", 10*time.Second, func(s string) bool { return strings.Contains(s, "failed") })
+	line := ""
+	for _, l := range strings.Split(scr, "\n") {
+		if strings.Contains(l, "hello.flac") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "401") || !strings.Contains(line, "FIREWORKS_API_KEY") {
+		t.Fatalf("the failure line does not name HTTP 401 and the next step: %q\n%s", line, scr)
+	}
+	if strings.Contains(scr, testKey) {
+		t.Fatal("the key is on screen")
+	}
+	if subs := loadHistory(t, e.st); len(subs) != 1 || subs[0].Outcome != store.OutcomeFailed || subs[0].HTTPStatus != 401 {
+		t.Fatalf("history: %+v", subs)
+	}
+}
+
+// writeSample records the sample submissions in the history file, event by
+// event, so the UI reads them the way it reads real ones.
+func writeSample(t *testing.T, st *store.Store, subs []store.Submission) {
+	t.Helper()
+	for _, s := range subs {
+		evs := []store.Event{{Kind: store.KindStarted, ID: s.ID, Time: s.Started, Host: s.Host, PID: s.PID, File: s.File, Size: s.Size,
+			Task: s.Task, Endpoint: s.Endpoint, Model: s.Model, Options: s.Options}}
+		switch s.Outcome {
+		case store.OutcomeSubmitted:
+			evs = append(evs, store.Event{Kind: store.KindSubmitted, ID: s.ID, BatchID: s.BatchID, AccountID: s.AccountID, EndpointID: s.Endpoint})
+		case store.OutcomeFailed, store.OutcomeUnknown:
+			evs = append(evs, store.Event{Kind: store.Kind(s.Outcome), ID: s.ID, HTTPStatus: s.HTTPStatus, Message: s.Message})
+		}
+		if s.ServerStatus != "" {
+			evs = append(evs, store.Event{Kind: store.KindStatus, ID: s.ID, Status: s.ServerStatus, ResultPath: s.ResultPath})
+		}
+		if s.Hidden {
+			evs = append(evs, store.Event{Kind: store.KindHidden, ID: s.ID})
+		}
+		if err := st.Append(t.Context(), evs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestFilterHideAndCopy(t *testing.T) {
+	e := newEnv(t, fakeapi.Config{})
+	e.deps.PollFirst, e.deps.PollMax = time.Hour, time.Hour
+	hist := sampleHistory(t, e)
+	writeSample(t, e.st, hist)
+	d := drive(t, New(e.deps, Options{}))
+	d.size(80, 24)
+	d.key("tab")
+	d.waitFor("the history", 5*time.Second, func(s string) bool { return strings.Contains(s, "5 submissions") })
+	d.key("/")
+	for _, r := range "lect" {
+		d.key(string(r))
+	}
+	scr := d.screen()
+	if !strings.Contains(scr, "1 of 5 match") || !strings.Contains(scr, "lecture.mp3") || strings.Contains(scr, "memo.wav") {
+		t.Fatalf("filter 'lect':\n%s", scr)
+	}
+	if d.key("q"); d.m.page != pageHistory || !strings.Contains(d.screen(), "/lectq") {
+		t.Fatalf("q while typing a filter must be typed, not quit:\n%s", d.screen())
+	}
+	d.key("backspace")
+	d.key("enter") // keep the filter, leave the field
+	// y copies the batch id with OSC 52.
+	_, cmd := d.m.Update(keyMsg("y"))
+	msgs := d.exec(cmd)
+	if len(msgs) != 1 {
+		t.Fatalf("copy produced %d messages", len(msgs))
+	}
+	_, cmd = d.m.Update(msgs[0])
+	if cmd == nil || !strings.Contains(d.screen(), "copied batch id 7d9e0f1a-2b3c-4d5e-8f90-a1b2c3d4e5f6") {
+		t.Fatalf("no copy notice / clipboard command:\n%s", d.screen())
+	}
+	// d hides after a confirmation; the record stays in the file.
+	d.key("d")
+	if !strings.Contains(d.screen(), "Hide lecture.mp3") {
+		t.Fatalf("no confirmation:\n%s", d.screen())
+	}
+	d.key("y")
+	d.waitFor("the row to go", 5*time.Second, func(s string) bool { return strings.Contains(s, "0 of 4 match") })
+	var hidden, kept bool
+	for _, s := range loadHistory(t, e.st) {
+		if s.ID == hist[1].ID {
+			hidden, kept = s.Hidden, s.BatchID == hist[1].BatchID
+		}
+	}
+	if !hidden || !kept {
+		t.Fatal("the history file does not keep the entry with a hidden event")
+	}
+}
+
+func TestResubmitUnknownWarnsAboutDuplicates(t *testing.T) {
+	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{1: {Kind: fakeapi.ServerError}}}})
+	d := drive(t, New(e.deps, Options{}))
+	d.size(120, 30)
+	submitFromForm(t, d, "hello.wav")
+	d.waitFor("the unknown outcome", 10*time.Second, func(s string) bool { return strings.Contains(s, "unknown outcome") })
+	d.key("tab")
+	d.waitFor("the unknown row", 5*time.Second, func(s string) bool { return strings.Contains(s, "? unknown") })
+	d.key("x")
+	if scr := d.screen(); !strings.Contains(scr, "duplicate") {
+		t.Fatalf("no duplicate warning:\n%s", scr)
+	}
+	d.key("n")
+	if e.fake.SubmitCount() != 1 {
+		t.Fatal("answering no still resubmitted")
+	}
+	d.key("x", "y")
+	d.waitFor("the second submission", 10*time.Second, func(s string) bool {
+		return e.fake.SubmitCount() == 2 && len(e.fake.Jobs()) == 1 && strings.Contains(s, e.fake.Jobs()[0].BatchID[:20])
+	})
+	subs := loadHistory(t, e.st)
+	if len(subs) != 2 || subs[1].ResubmitOf != subs[0].ID || subs[1].Outcome != store.OutcomeSubmitted {
+		t.Fatalf("history after resubmit: %+v", subs)
+	}
+}
+
+func TestKeyPrompt(t *testing.T) {
+	for _, save := range []bool{true, false} {
+		t.Run(map[bool]string{true: "save", false: "dont-save"}[save], func(t *testing.T) {
+			e := newEnv(t, fakeapi.Config{APIKey: testKey})
+			e.deps.APIKey = ""
+			var saved []string
+			e.deps.SaveKey = func(k string) error { saved = append(saved, k); return nil }
+			d := drive(t, New(e.deps, Options{}))
+			d.size(100, 30)
+			if !strings.Contains(d.screen(), "no key") {
+				t.Fatalf("header does not say there is no key:\n%s", d.screen())
+			}
+			submitFromForm(t, d, "hello.mp3")
+			d.waitFor("the key prompt", 5*time.Second, func(s string) bool { return strings.Contains(s, "API key:") })
+			d.send(tea.PasteMsg{Content: testKey})
+			if scr := d.screen(); strings.Contains(scr, testKey) || strings.Contains(scr, testKey[4:]) {
+				t.Fatalf("the key is echoed:\n%s", scr)
+			}
+			d.key("enter")
+			if !strings.Contains(d.screen(), "…"+testKey[len(testKey)-4:]) {
+				t.Fatalf("the save question does not show the masked key:\n%s", d.screen())
+			}
+			d.key(map[bool]string{true: "y", false: "n"}[save])
+			scr := d.waitFor("the upload", 10*time.Second, func(s string) bool { return len(e.fake.Jobs()) == 1 && strings.Contains(s, e.fake.Jobs()[0].BatchID[:20]) })
+			if !strings.Contains(scr, "key …"+testKey[len(testKey)-4:]) || strings.Contains(scr, testKey) {
+				t.Fatalf("header after the prompt:\n%s", scr)
+			}
+			if save != (len(saved) == 1 && saved[0] == testKey) {
+				t.Fatalf("save=%v but SaveKey got %q", save, saved)
+			}
+		})
+	}
+}
+
+func TestFilesExplainsWhatCannotBeOpened(t *testing.T) {
+	e := newEnv(t, fakeapi.Config{})
+	if err := os.Symlink(filepath.Join(e.audio, "nowhere.wav"), filepath.Join(e.audio, "broken.wav")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(e.audio, "pipe.mp3"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := drive(t, New(e.deps, Options{}))
+	d.size(100, 30)
+	for _, c := range []struct{ name, want string }{
+		{"broken.wav", "broken link"},
+		{"pipe.mp3", "not a regular file (a FIFO)"},
+	} {
+		for i := 0; i < 10 && !strings.Contains(selectedLine(d.screen()), c.name); i++ {
+			d.key("down")
+		}
+		d.key("enter")
+		if scr := d.screen(); !strings.Contains(scr, c.name+": "+c.want) {
+			t.Fatalf("%s: want %q on screen:\n%s", c.name, c.want, scr)
+		}
+	}
+	// A typed path that does not exist, then one that does.
+	d.key("/")
+	d.send(tea.PasteMsg{Content: "missing"})
+	d.key("enter")
+	if scr := d.screen(); !strings.Contains(scr, "no such file or folder") {
+		t.Fatalf("typed missing path:\n%s", scr)
+	}
+	d.key("esc", "/")
+	d.send(tea.PasteMsg{Content: "hello.wav"})
+	d.key("enter")
+	d.waitFor("the form for the typed file", 5*time.Second, func(s string) bool { return strings.Contains(s, "Submit 1 file(s)") && strings.Contains(s, "hello.wav") })
+}
+
+func TestUnreadableFolderIsExplained(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("needs a non-root user: root reads any folder whatever its mode")
+	}
+	e := newEnv(t, fakeapi.Config{})
+	locked := filepath.Join(e.audio, "more")
+	if err := os.Chmod(locked, 0o000); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(locked, 0o755) })
+	d := drive(t, New(e.deps, Options{}))
+	d.size(100, 30)
+	d.key("enter") // the cursor starts on more/
+	if scr := d.screen(); !strings.Contains(scr, "cannot open "+locked+": permission denied") {
+		t.Fatalf("no explanation for an unreadable folder:\n%s", scr)
+	}
+}
