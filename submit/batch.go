@@ -269,7 +269,7 @@ func SaveResult(path string, data []byte) error {
 		return fmt.Errorf("saving result %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err == nil {
+	if _, err = tmp.Write(data); err == nil {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {

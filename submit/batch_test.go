@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -588,5 +589,28 @@ func TestSaveResult(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(p))
 	if len(entries) != 1 {
 		t.Errorf("temp files left behind: %v", entries)
+	}
+}
+
+// TestSaveResultWriteFails: a write that fails (here: over the file size
+// limit) is an error, and no truncated result takes the saved one's place.
+func TestSaveResultWriteFails(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "results", "id.json")
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Skip(err)
+	}
+	lim := old
+	lim.Cur = 1024
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+		t.Skip(err)
+	}
+	err := submit.SaveResult(p, bytes.Repeat([]byte("x"), 4096))
+	syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old)
+	if err == nil || !strings.Contains(err.Error(), p) {
+		t.Errorf("SaveResult over the file size limit: %v", err)
+	}
+	if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a truncated result was saved: %v", err)
 	}
 }
