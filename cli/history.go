@@ -3,7 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -168,7 +168,7 @@ func shown(name string) string {
 }
 
 // printJSON writes v as one line of JSON.
-func printJSON(w interface{ Write([]byte) (int, error) }, v any) {
+func printJSON(w io.Writer, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err) // only plain structs are printed
@@ -181,10 +181,4 @@ func printJSON(w interface{ Write([]byte) (int, error) }, v any) {
 func reasonFor(file string, err error, key string) string {
 	msg := submit.Redact(submit.Explain(err), key)
 	return strings.TrimPrefix(msg, file+": ")
-}
-
-// exists reports whether path names anything.
-func exists(path string) bool {
-	_, err := os.Lstat(path)
-	return err == nil
 }

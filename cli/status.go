@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/signal"
 	"sync"
 	"syscall"
@@ -294,64 +293,4 @@ func plural(n int, word string) string {
 		return word
 	}
 	return word + "s"
-}
-
-// readSaved reads a saved result; false when there is none to read.
-func readSaved(path string) ([]byte, bool) {
-	if path == "" {
-		return nil, false
-	}
-	data, err := os.ReadFile(path)
-	return data, err == nil
-}
-
-// resultFetcher gets a completed job's transcript: the saved copy when
-// there is one, else from the API (which saves and records it).
-type resultFetcher struct {
-	r      *runner
-	e      *env
-	client *submit.Client
-}
-
-// errNoKey: a result must be fetched and there is no key.
-var errNoKey = errors.New("no saved result, and no API key to fetch it: set FIREWORKS_API_KEY (or save one from the UI)")
-
-func (f *resultFetcher) get(ctx context.Context, s *store.Submission) ([]byte, error) {
-	if data, ok := readSaved(s.ResultPath); ok {
-		f.e.logf("result %s: from the saved copy %s", s.ID, s.ResultPath)
-		return data, nil
-	}
-	if s.BatchID == "" || s.AccountID == "" {
-		return nil, errors.New(noJob(s))
-	}
-	if f.client == nil {
-		if f.e.apiKey == "" {
-			return nil, errNoKey
-		}
-		c, err := f.e.client(f.e.apiKey)
-		if err != nil {
-			return nil, errors.New(submit.Redact(err.Error(), f.e.apiKey))
-		}
-		f.client = c
-	}
-	res, err := f.client.CheckRecorded(ctx, f.e.store, *s)
-	if err != nil {
-		return nil, err
-	}
-	switch res.State {
-	case submit.Pending:
-		return nil, fmt.Errorf("not completed yet (status %s); wait for it with `fwbatch status --wait %s`", res.Job.Status, s.BatchID)
-	case submit.Failed:
-		msg := ""
-		if res.Job.Message != "" {
-			msg = ": " + res.Job.Message
-		}
-		return nil, fmt.Errorf("the job ended with status %q%s; there is no transcript: submit the file again", res.Job.Status, msg)
-	}
-	data, ok := readSaved(res.ResultPath)
-	if !ok {
-		return nil, fmt.Errorf("completed, but its saved result %s cannot be read", res.ResultPath)
-	}
-	f.e.logf("result %s: fetched and saved to %s", s.ID, res.ResultPath)
-	return data, nil
 }

@@ -94,7 +94,7 @@ for round in $(seq "$ROUNDS"); do
 	echo "$fw_s" >>"$work/fwbatch.times"
 	rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/fwbatch.time")
 	echo "$rss" >>"$work/fwbatch.rss"
-	printf 'round %d: curl %6.3f s   fwbatch %6.3f s   fwbatch peak RSS %6.1f MiB\n' "$round" "$curl_s" "$fw_s" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
+	printf 'round %2d: curl %6.3f s   fwbatch %6.3f s   fwbatch peak RSS %6.1f MiB\n' "$round" "$curl_s" "$fw_s" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
 done
 stop_fake
 

@@ -43,7 +43,7 @@ type AdminRequest struct {
 	BatchID          string            `json:"batch_id,omitempty"`
 }
 
-// AdminJob is a job as GET /_fake/jobs shows it.
+// AdminJob is a job as GET /_fake/jobs shows it: a Job with JSON names.
 type AdminJob struct {
 	BatchID     string            `json:"batch_id"`
 	AccountID   string            `json:"account_id"`
@@ -109,7 +109,7 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 		slices.SortFunc(jobs, func(a, b Job) int { return a.Created.Compare(b.Created) })
 		out := make([]AdminJob, len(jobs))
 		for i, j := range jobs {
-			out[i] = AdminJob{j.BatchID, j.AccountID, j.EndpointID, j.Task, j.Fields, j.Created, j.Polls, j.FailStatus, j.ContentType, j.Body}
+			out[i] = AdminJob(j)
 		}
 		v = out
 	default:
