@@ -89,6 +89,8 @@ func (r *runner) interactive(args []string) int {
 	// SIGHUP (the SSH link dropped): the screen is gone, the uploads are not;
 	// they finish and record their outcomes, then the process exits.
 	// SIGINT/SIGTERM: cancel the uploads, record them as interrupted, exit.
+	// The uploads are cancelled here too, not only by the program: after a
+	// SIGHUP (a logout: hang-up, then SIGTERM) no program is left to do it.
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
@@ -98,6 +100,7 @@ func (r *runner) interactive(args []string) int {
 			case syscall.SIGHUP:
 				p.Kill()
 			default:
+				p.CancelUploads()
 				p.Interrupt()
 			}
 		}

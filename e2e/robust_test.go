@@ -297,3 +297,46 @@ func TestKilledUploadIsInterrupted(t *testing.T) {
 		t.Fatalf("the killed upload's events changed: %s", k)
 	}
 }
+
+// TestTermAndIntInterruptUploads: SIGTERM or SIGINT mid-upload cancels the
+// upload, records it as interrupted, and ends the process; so does SIGTERM
+// after a SIGHUP, while the upload runs without a screen (a logout: the link
+// drops, then the session's processes are told to end).
+func TestTermAndIntInterruptUploads(t *testing.T) {
+	t.Parallel()
+	for _, sigs := range [][]syscall.Signal{{syscall.SIGTERM}, {syscall.SIGINT}, {syscall.SIGHUP, syscall.SIGTERM}} {
+		var names []string
+		for _, s := range sigs {
+			names = append(names, s.String())
+		}
+		what := strings.Join(names, " then ")
+		t.Run(what, func(t *testing.T) {
+			f := startSlowFake(t)
+			u := newUser(t, f)
+			s, pid := midUpload(t, f, u, bigAudio(t, "signalled.flac"))
+			for i, sig := range sigs {
+				if i > 0 {
+					time.Sleep(100 * time.Millisecond)
+					if !alive(pid) {
+						t.Fatalf("fwbatch ended after %v, before its upload did", sigs[i-1])
+					}
+				}
+				if err := syscall.Kill(pid, sig); err != nil {
+					t.Fatal(err)
+				}
+			}
+			took := waitGone(t, pid, 5*time.Second, what)
+			if r := lastSubmit(f); r.BodyRead >= r.ContentLength || len(f.jobs()) != 0 {
+				t.Fatalf("the upload went on after %s: the fake read %d of %d bytes", what, r.BodyRead, r.ContentLength)
+			}
+			evs := events(t, u)
+			if k := strings.Join(kindsOf(evs, evs[0].ID), ","); len(evs) != 2 || k != "started,interrupted" {
+				t.Fatalf("history after %s: %s (%+v), want started,interrupted", what, k, evs)
+			}
+			if dead, _ := s.Dead(); !dead && sigs[0] != syscall.SIGHUP {
+				t.Fatalf("after %s the pane's program still runs", what)
+			}
+			t.Logf("%s: fwbatch exited %v after the last signal", what, took.Round(time.Millisecond))
+		})
+	}
+}
