@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"errors"
-
-	tea "charm.land/bubbletea/v2"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -12,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 
 	"github.com/fwbatch/fwbatch/ui"
@@ -67,6 +66,7 @@ func (r *runner) interactive(args []string) int {
 		Remember:    e.remember,
 		SaveKey:     e.saveKey,
 		Concurrency: o.concurrency,
+		Force:       o.force,
 	}
 	if g.demo {
 		deps.SaveKey = nil

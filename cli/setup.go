@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -272,9 +271,4 @@ func (e *env) updateConfig(change func(*Config)) error {
 	}
 	e.cfg = c
 	return nil
-}
-
-// withTimeout is a context for one short piece of work.
-func withTimeout(d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), d)
 }
