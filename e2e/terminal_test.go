@@ -1,0 +1,291 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/fwbatch/fwbatch/store"
+)
+
+// ptyRun is fwbatch on a pseudo-terminal of w×h cells: the test reads
+// everything it writes to the terminal.
+type ptyRun struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	tty  *os.File // the master side
+	mu   sync.Mutex
+	out  bytes.Buffer
+	last time.Time // when the last bytes came
+	done chan struct{}
+}
+
+func startPTY(t *testing.T, w, h int, env []string, args ...string) *ptyRun {
+	t.Helper()
+	cmd := exec.Command(fwbatch, args...)
+	cmd.Env = env
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: uint16(w), Rows: uint16(h)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &ptyRun{t: t, cmd: cmd, tty: tty, done: make(chan struct{}), last: time.Now()}
+	go func() {
+		defer close(r.done)
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := tty.Read(buf)
+			r.mu.Lock()
+			r.out.Write(buf[:n])
+			if n > 0 {
+				r.last = time.Now()
+			}
+			r.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		tty.Close()
+		<-r.done
+	})
+	return r
+}
+
+// written is how many bytes fwbatch has written to the terminal so far.
+func (r *ptyRun) written() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.out.Len()
+}
+
+func (r *ptyRun) output() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.out.String()
+}
+
+// waitOutput waits until the output so far contains text.
+func (r *ptyRun) waitOutput(d time.Duration, text string) {
+	r.t.Helper()
+	for deadline := time.Now().Add(d); !strings.Contains(r.output(), text); {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("waited %v for %q on the terminal; got %q", d, text, r.output())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// settle waits until nothing was written for quiet, at most d.
+func (r *ptyRun) settle(quiet, d time.Duration) {
+	r.t.Helper()
+	for deadline := time.Now().Add(d); ; {
+		r.mu.Lock()
+		since := time.Since(r.last)
+		r.mu.Unlock()
+		if since >= quiet {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("the terminal output did not settle within %v: %q", d, r.output())
+		}
+		time.Sleep(quiet - since)
+	}
+}
+
+func (r *ptyRun) send(keys string) {
+	r.t.Helper()
+	if _, err := r.tty.Write([]byte(keys)); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// TestNoTerminal: without a terminal on stdin or stdout the UI does not
+// start: exit 2, a one-line hint on stderr naming ssh -t and fwbatch
+// submit, and not one escape code anywhere (a terminal on the other side
+// included).
+func TestNoTerminal(t *testing.T) {
+	t.Parallel()
+	u := newUser(t, nil)
+	cases := []struct {
+		name          string
+		stdinTTY      bool
+		stdoutTTY     bool
+		stdinDevNull  bool
+		stdoutDevNull bool
+	}{
+		{name: "pipes"},
+		{name: "stdin /dev/null, stdout a pipe", stdinDevNull: true},
+		{name: "stdin a terminal, stdout a pipe", stdinTTY: true},
+		{name: "stdin a pipe, stdout a terminal", stdoutTTY: true},
+		{name: "stdin /dev/null, stdout a terminal", stdinDevNull: true, stdoutTTY: true},
+		{name: "stdin a terminal, stdout /dev/null", stdinTTY: true, stdoutDevNull: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command(fwbatch, t.TempDir())
+			cmd.Env = u.env
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			cmd.Stdin = strings.NewReader("q")
+			var ptm *os.File
+			if c.stdinTTY || c.stdoutTTY {
+				m, s, err := pty.Open()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer m.Close()
+				defer s.Close()
+				ptm = m
+				if c.stdinTTY {
+					cmd.Stdin = s
+				}
+				if c.stdoutTTY {
+					cmd.Stdout = s
+				}
+			}
+			if c.stdinDevNull || c.stdoutDevNull {
+				null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer null.Close()
+				if c.stdinDevNull {
+					cmd.Stdin = null
+				}
+				if c.stdoutDevNull {
+					cmd.Stdout = null
+				}
+			}
+			done := make(chan error, 1)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			go func() { done <- cmd.Wait() }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				cmd.Process.Kill()
+				t.Fatalf("fwbatch did not exit without a terminal; stderr %q", stderr.String())
+			}
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+				t.Fatalf("exit: %v, want code 2; stderr %q", err, stderr.String())
+			}
+			msg := stderr.String()
+			if strings.Count(msg, "\n") != 1 || !strings.HasSuffix(msg, "\n") || !strings.Contains(msg, "ssh -t") || !strings.Contains(msg, "fwbatch submit") {
+				t.Errorf("stderr %q: want one line naming ssh -t and fwbatch submit", msg)
+			}
+			var term []byte
+			if ptm != nil {
+				term = drain(t, ptm)
+			}
+			for where, b := range map[string][]byte{"stdout": stdout.Bytes(), "stderr": stderr.Bytes(), "the terminal": term} {
+				if bytes.IndexByte(b, 0x1b) >= 0 {
+					t.Errorf("an escape code on %s: %q", where, b)
+				}
+			}
+			if stdout.Len() > 0 || len(term) > 0 {
+				t.Errorf("output besides the hint: stdout %q, terminal %q", stdout.Bytes(), term)
+			}
+		})
+	}
+}
+
+// drain reads what is waiting on a pty master, without blocking for more.
+func drain(t *testing.T, m *os.File) []byte {
+	t.Helper()
+	fd := int(m.Fd()) // Fd makes the file blocking: take it once, then not
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		t.Fatal(err)
+	}
+	var out []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := syscall.Read(fd, buf)
+		if n > 0 {
+			out = append(out, buf[:n]...)
+			continue
+		}
+		if err == nil || errors.Is(err, syscall.EAGAIN) || errors.Is(err, io.EOF) || errors.Is(err, syscall.EIO) {
+			return out
+		}
+		t.Fatal(err)
+	}
+}
+
+// finishedHistory writes a history of finished submissions only (a
+// completed job with its result saved, a failed upload, a failed job): none
+// needs a status check.
+func finishedHistory(t *testing.T, u *user, dir string) {
+	t.Helper()
+	st, err := store.Open(u.historyPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	result := filepath.Join(u.state, "result.txt")
+	if err := os.WriteFile(result, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i, outcome := range []string{"completed", "upload failed", "job failed"} {
+		id := store.NewID()
+		evs := []store.Event{{Kind: store.KindStarted, ID: id, File: filepath.Join(dir, fmt.Sprintf("done%d.flac", i)), Size: 1000,
+			Task: "transcribe", Endpoint: "audio-prod", Model: "whisper-v3", Options: map[string]string{"response_format": "text"}}}
+		switch outcome {
+		case "completed":
+			evs = append(evs,
+				store.Event{Kind: store.KindSubmitted, ID: id, BatchID: "batch-done-0000", AccountID: "fake-account", EndpointID: "audio-prod"},
+				store.Event{Kind: store.KindStatus, ID: id, Status: "completed", ResultPath: result})
+		case "upload failed":
+			evs = append(evs, store.Event{Kind: store.KindFailed, ID: id, HTTPStatus: 413, Message: "file too large"})
+		case "job failed":
+			evs = append(evs,
+				store.Event{Kind: store.KindSubmitted, ID: id, BatchID: "batch-failed-0000", AccountID: "fake-account", EndpointID: "audio-prod"},
+				store.Event{Kind: store.KindStatus, ID: id, Status: "failed", Message: "bad audio"})
+		}
+		if err := st.Append(ctx, evs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestIdleWritesNothing: idle on History, with no upload running and no job
+// pending, fwbatch writes not one byte to the terminal for 5 s: no
+// animation, no timer redraws (what an SSH link on a metered connection
+// pays for).
+func TestIdleWritesNothing(t *testing.T) {
+	t.Parallel()
+	f := startFake(t)
+	u := newUser(t, f)
+	dir := audioDir(t, map[string]string{"a.wav": "hello.wav"}, 0)
+	finishedHistory(t, u, dir)
+	r := startPTY(t, 100, 30, u.env, dir)
+	r.waitOutput(wait, "a.wav")
+	r.send("\t")
+	r.waitOutput(wait, "batch-done-0000")
+	r.settle(time.Second, wait)
+	before := r.written()
+	time.Sleep(5 * time.Second)
+	if n := r.written() - before; n != 0 {
+		t.Fatalf("idle on History, fwbatch wrote %d bytes in 5 s: %q", n, r.output()[before:])
+	}
+	if reqs := f.requests(); len(reqs) != 0 {
+		t.Errorf("idle with nothing pending, fwbatch sent %d requests", len(reqs))
+	}
+}
