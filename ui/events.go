@@ -53,10 +53,10 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 			m.notice = notice{text: msg.err.Error(), kind: noticeErr}
 			return m.watch(), true
 		}
-		m.hist.replace(msg.subs, msg.report)
+		m.hist.replace(msg.prepared(), msg.report)
 		m.hist.elsewhere = msg.elsewhere
-		for i := range msg.subs {
-			m.polls.track(&msg.subs[i], now, true)
+		for _, r := range m.hist.rows {
+			m.polls.track(&r.sub, now, true)
 		}
 		if !msg.report.Clean() {
 			m.notice = notice{text: msg.report.String(), kind: noticeWarn}

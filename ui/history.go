@@ -34,9 +34,11 @@ type historyScreen struct {
 	data *historyData
 	w, h int
 
-	visible []int // indices into data.rows: not hidden and matching the filter
-	built   int   // data.version visible was built from
-	query   string
+	visible []int  // indices into data.rows: not hidden and matching the filter
+	built   int    // data.version visible was built from
+	query   string // the filter's value visible was built from
+	q       string // query as matched: trimmed, lower-case
+	all     int    // rows not hidden
 
 	cursor int // index into visible
 	offset int // first visible row on screen
@@ -91,22 +93,37 @@ func (s *historyScreen) rebuild() {
 	if s.built == s.data.version && s.query == s.filter.Value() {
 		return
 	}
-	s.built = s.data.version
-	s.query = s.filter.Value()
-	q := strings.ToLower(strings.TrimSpace(s.query))
+	q := strings.ToLower(strings.TrimSpace(s.filter.Value()))
+	// A query that contains the last one (a letter typed) can only narrow
+	// what matched: search those rows, not the whole history again.
+	narrow := s.built == s.data.version && strings.Contains(q, s.q)
+	s.built, s.query, s.q = s.data.version, s.filter.Value(), q
 	rows := s.data.rows
 	vis := s.visible[:0]
-	if cap(vis) < len(rows) {
-		vis = make([]int, 0, len(rows))
-	}
-	for i, r := range rows {
-		if r.sub.Hidden {
-			continue
+	switch {
+	case narrow && q == "":
+		vis = s.visible
+	case narrow:
+		for _, i := range s.visible {
+			if strings.Contains(rows[i].haystack(), q) {
+				vis = append(vis, i)
+			}
 		}
-		if q != "" && !strings.Contains(r.haystack(), q) {
-			continue
+	default:
+		if cap(vis) < len(rows) {
+			vis = make([]int, 0, len(rows))
 		}
-		vis = append(vis, i)
+		s.all = 0
+		for i, r := range rows {
+			if r.sub.Hidden {
+				continue
+			}
+			s.all++
+			if q != "" && !strings.Contains(r.haystack(), q) {
+				continue
+			}
+			vis = append(vis, i)
+		}
 	}
 	s.visible = vis
 	s.cursor = 0
@@ -327,15 +344,8 @@ func (s *historyScreen) view() string {
 	return b.String()
 }
 
-func (s *historyScreen) total() int {
-	n := 0
-	for _, r := range s.data.rows {
-		if !r.sub.Hidden {
-			n++
-		}
-	}
-	return n
-}
+// total is the number of submissions not hidden, counted by rebuild.
+func (s *historyScreen) total() int { return s.all }
 
 func (s *historyScreen) renderRow(sub *store.Submission, c columns, selected bool) string {
 	st := s.sh.st

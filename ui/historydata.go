@@ -7,6 +7,7 @@ import (
 
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fwbatch/fwbatch/store"
 )
@@ -40,19 +41,31 @@ func (d *historyData) get(id string) *store.Submission {
 	return nil
 }
 
-// replace installs a full read.
-func (d *historyData) replace(subs []store.Submission, rep store.Report) {
-	d.rows = make([]*histRow, len(subs))
-	d.byID = make(map[string]*histRow, len(subs))
-	for i := range subs {
-		r := &histRow{sub: subs[i]}
-		d.rows[i] = r
-		d.byID[r.sub.ID] = r
-	}
-	sort.Slice(d.rows, func(i, j int) bool { return d.rows[i].sub.ID > d.rows[j].sub.ID })
+// replace installs a full read, prepared by the reader's command.
+func (d *historyData) replace(p historyRows, rep store.Report) {
+	d.rows, d.byID = p.rows, p.byID
 	d.report = rep
 	d.loaded = true
 	d.version++
+}
+
+// historyRows is a full read shaped for the UI: newest first, indexed by id,
+// with the filter's haystacks built. The reader's command prepares it, so
+// that installing 100,000 submissions costs Update nothing and the first
+// filter keystroke does not build 100,000 haystacks.
+type historyRows struct {
+	rows []*histRow
+	byID map[string]*histRow
+}
+
+func prepareRows(rows []*histRow) historyRows {
+	sort.Slice(rows, func(i, j int) bool { return rows[i].sub.ID > rows[j].sub.ID })
+	byID := make(map[string]*histRow, len(rows))
+	for _, r := range rows {
+		r.haystack()
+		byID[r.sub.ID] = r
+	}
+	return historyRows{rows: rows, byID: byID}
 }
 
 // apply merges changed submissions. New ones are almost always the newest,
@@ -81,12 +94,39 @@ func (d *historyData) apply(subs []store.Submission) {
 func (r *histRow) haystack() string {
 	if r.hay == "" {
 		s := &r.sub
-		r.hay = strings.ToLower(strings.Join([]string{
+		fields := [...]string{
 			s.File, s.BatchID, s.Task, s.Endpoint, s.Options["response_format"],
 			string(s.Outcome), s.ServerStatus, s.ID,
-		}, "\x00"))
+		}
+		var b strings.Builder
+		b.Grow(len(fields) + len(s.File) + len(s.BatchID) + len(s.ID) + 64)
+		for i, f := range fields {
+			if i > 0 {
+				b.WriteByte(0)
+			}
+			writeLower(&b, f)
+		}
+		r.hay = b.String()
 	}
 	return r.hay
+}
+
+// writeLower writes strings.ToLower(f) without allocating for ASCII text,
+// which is nearly all a haystack holds.
+func writeLower(b *strings.Builder, f string) {
+	for i := 0; i < len(f); i++ {
+		if f[i] >= utf8.RuneSelf {
+			b.WriteString(strings.ToLower(f))
+			return
+		}
+	}
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
 }
 
 // historyReader reads the history file from inside tea.Cmds. Only one of its
@@ -120,7 +160,8 @@ func stampOf(s *store.Submission) subStamp {
 }
 
 type historyLoadedMsg struct {
-	subs      []store.Submission
+	rows      *historyRows       // the read, prepared in the command
+	subs      []store.Submission // or bare submissions (tests), prepared in Update
 	report    store.Report
 	elsewhere map[string]bool
 	err       error
@@ -140,15 +181,28 @@ func (r *historyReader) load() tea.Msg {
 	}
 	r.h = h
 	all := h.Submissions()
-	subs := make([]store.Submission, len(all))
+	rows := make([]*histRow, len(all))
 	r.stamp = make(map[string]subStamp, len(all))
 	r.uploading = map[string]owner{}
 	for i, s := range all {
-		subs[i] = *s
+		rows[i] = &histRow{sub: *s}
 		r.stamp[s.ID] = stampOf(s)
 		r.note(s)
 	}
-	return historyLoadedMsg{subs: subs, report: h.Report(), elsewhere: r.liveOwners()}
+	p := prepareRows(rows)
+	return historyLoadedMsg{rows: &p, report: h.Report(), elsewhere: r.liveOwners()}
+}
+
+// prepared is the read as the UI keeps it.
+func (msg historyLoadedMsg) prepared() historyRows {
+	if msg.rows != nil {
+		return *msg.rows
+	}
+	rows := make([]*histRow, len(msg.subs))
+	for i := range msg.subs {
+		rows[i] = &histRow{sub: msg.subs[i]}
+	}
+	return prepareRows(rows)
 }
 
 func (r *historyReader) refresh() tea.Msg {
