@@ -80,7 +80,7 @@ func (r *runner) interactive(args []string) int {
 		}
 		deps.PollFirst, deps.PollMax = d, 2*d
 	}
-	opts := ui.Options{Plain: r.getenv("TERM") == "dumb", Debug: e.debug}
+	opts := ui.Options{Plain: r.getenv("TERM") == "dumb", NoColor: r.getenv("NO_COLOR") != "", Debug: e.debug}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -229,9 +228,10 @@ func drain(t *testing.T, m *os.File) []byte {
 	}
 }
 
-// finishedHistory writes a history of finished submissions only (a
-// completed job with its result saved, a failed upload, a failed job): none
-// needs a status check.
+// finishedHistory writes a history in which nothing needs a status check:
+// a completed job with its result saved, a failed upload, a failed job, an
+// upload whose process is gone (interrupted) and one with an unknown outcome.
+// The files are named after their state.
 func finishedHistory(t *testing.T, u *user, dir string) {
 	t.Helper()
 	st, err := store.Open(u.historyPath())
@@ -242,22 +242,31 @@ func finishedHistory(t *testing.T, u *user, dir string) {
 	if err := os.WriteFile(result, []byte("hello"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
-	for i, outcome := range []string{"completed", "upload failed", "job failed"} {
+	for _, state := range []string{"completed", "uploadfailed", "jobfailed", "interrupted", "unknown"} {
 		id := store.NewID()
-		evs := []store.Event{{Kind: store.KindStarted, ID: id, File: filepath.Join(dir, fmt.Sprintf("done%d.flac", i)), Size: 1000,
-			Task: "transcribe", Endpoint: "audio-prod", Model: "whisper-v3", Options: map[string]string{"response_format": "text"}}}
-		switch outcome {
+		started := store.Event{Kind: store.KindStarted, ID: id, File: filepath.Join(dir, state+".flac"), Size: 1000,
+			Task: "transcribe", Endpoint: "audio-prod", Model: "whisper-v3", Options: map[string]string{"response_format": "text"}}
+		evs := []store.Event{started}
+		switch state {
 		case "completed":
 			evs = append(evs,
 				store.Event{Kind: store.KindSubmitted, ID: id, BatchID: "batch-done-0000", AccountID: "fake-account", EndpointID: "audio-prod"},
 				store.Event{Kind: store.KindStatus, ID: id, Status: "completed", ResultPath: result})
-		case "upload failed":
+		case "uploadfailed":
 			evs = append(evs, store.Event{Kind: store.KindFailed, ID: id, HTTPStatus: 413, Message: "file too large"})
-		case "job failed":
+		case "jobfailed":
 			evs = append(evs,
 				store.Event{Kind: store.KindSubmitted, ID: id, BatchID: "batch-failed-0000", AccountID: "fake-account", EndpointID: "audio-prod"},
 				store.Event{Kind: store.KindStatus, ID: id, Status: "failed", Message: "bad audio"})
+		case "interrupted":
+			evs[0].PID = gone.Process.Pid // a process that has ended
+		case "unknown":
+			evs = append(evs, store.Event{Kind: store.KindUnknown, ID: id, HTTPStatus: 502, Message: "no reply"})
 		}
 		if err := st.Append(ctx, evs...); err != nil {
 			t.Fatal(err)

@@ -143,6 +143,8 @@ func (s *formScreen) build() {
 }
 
 // formTheme is huh's base theme, without colour when the terminal is plain.
+// A yes/no field marks its chosen button with a glyph: huh shows the choice
+// by colour alone, which NO_COLOR and TERM=dumb take away.
 func formTheme(st Styles) func(bool) *huh.Styles {
 	return func(isDark bool) *huh.Styles {
 		t := huh.ThemeCharm(isDark)
@@ -150,6 +152,12 @@ func formTheme(st Styles) func(bool) *huh.Styles {
 			t = huh.ThemeBase(isDark)
 		}
 		t.FieldSeparator = lipgloss.NewStyle().SetString("\n")
+		chosen := func(s string) string { return st.G.Mark + " " + s }
+		other := func(s string) string { return st.G.Unmarked + " " + s }
+		for _, f := range []*huh.FieldStyles{&t.Focused, &t.Blurred} {
+			f.FocusedButton = f.FocusedButton.Transform(chosen)
+			f.BlurredButton = f.BlurredButton.Transform(other)
+		}
 		return t
 	}
 }

@@ -116,8 +116,11 @@ type confirmation struct {
 
 // Options tune a Model for its environment.
 type Options struct {
-	Plain bool      // TERM=dumb: ASCII glyphs, no colour
-	Debug io.Writer // every message is logged here (never the terminal)
+	Plain bool // TERM=dumb: ASCII glyphs, no colour
+	// NoColor: NO_COLOR is set (to anything non-empty): no colour, text
+	// attributes kept. Bubble Tea alone honours only values like 1 or true.
+	NoColor bool
+	Debug   io.Writer // every message is logged here (never the terminal)
 }
 
 // New builds the root model. The real program (Run) and the tests use it.
@@ -349,7 +352,7 @@ func (m *Model) header() string {
 	}
 	right := st.Muted.Render(keyState)
 	if n := m.uploads.inFlight(); n > 0 {
-		right = st.Pending.Render(fmt.Sprintf("↑ %d uploading", n)) + "  " + right
+		right = st.Pending.Render(fmt.Sprintf("%s %d uploading", st.G.Up, n)) + "  " + right
 	}
 	tab := st.TabActive.Render(pageNames[m.page])
 	line := left + "  " + where + "  " + tab
@@ -367,9 +370,9 @@ func (m *Model) noticeLine() string {
 	}
 	switch m.notice.kind {
 	case noticeErr:
-		return truncate(st.Err.Render("✗ "+m.notice.text), m.w)
+		return truncate(st.Err.Render(st.G.Cross+" "+m.notice.text), m.w)
 	case noticeWarn:
-		return truncate(st.Warn.Render("! "+m.notice.text), m.w)
+		return truncate(st.Warn.Render(st.G.Bang+" "+m.notice.text), m.w)
 	}
 	if m.notice.text == "" {
 		return ""

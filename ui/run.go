@@ -5,6 +5,7 @@ import (
 	"io"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 )
 
 // Program is a running UI: the Bubble Tea program and the uploads it started,
@@ -19,12 +20,17 @@ type Program struct {
 // SIGINT and SIGTERM do to running uploads.
 func NewProgram(ctx context.Context, deps Deps, opts Options, in io.Reader, out io.Writer, extra ...tea.ProgramOption) *Program {
 	m := New(deps, opts)
-	po := append([]tea.ProgramOption{
+	po := []tea.ProgramOption{
 		tea.WithContext(ctx),
 		tea.WithInput(in),
 		tea.WithOutput(out),
 		tea.WithoutSignalHandler(),
-	}, extra...)
+	}
+	if opts.NoColor && !opts.Plain {
+		// TERM=dumb already gets no styling at all from Bubble Tea.
+		po = append(po, tea.WithColorProfile(colorprofile.ASCII))
+	}
+	po = append(po, extra...)
 	return &Program{Program: tea.NewProgram(m, po...), model: m}
 }
 

@@ -136,3 +136,10 @@ func (s *Session) Dead() (bool, int) {
 func (s *Session) Kill() {
 	_ = exec.Command("tmux", "-S", s.socket, "kill-server").Run()
 }
+
+// StyledScreen returns what the pane shows with its colours and text
+// attributes as escape codes (capture-pane -e), to check how it is drawn.
+func (s *Session) StyledScreen() string {
+	s.t.Helper()
+	return s.tmux("capture-pane", "-e", "-p", "-t", s.name)
+}

@@ -1,0 +1,174 @@
+package e2e
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fwbatch/fwbatch/internal/tmuxtest"
+)
+
+// withEnv returns env with each of kvs set, replacing an earlier value.
+func withEnv(env []string, kvs ...string) []string {
+	out := append([]string(nil), env...)
+	for _, kv := range kvs {
+		name := kv[:strings.IndexByte(kv, '=')+1]
+		replaced := false
+		for i, e := range out {
+			if strings.HasPrefix(e, name) {
+				out[i], replaced = kv, true
+			}
+		}
+		if !replaced {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+var sgrRe = regexp.MustCompile("\x1b\\[([0-9;:]*)m")
+
+// colourCodes lists the SGR sequences in s that set a foreground,
+// background or underline colour (39 and 49, the defaults, do not count).
+func colourCodes(s string) []string {
+	var found []string
+	for _, m := range sgrRe.FindAllStringSubmatch(s, -1) {
+		params := strings.FieldsFunc(m[1], func(r rune) bool { return r == ';' || r == ':' })
+		for _, p := range params {
+			n, _ := strconv.Atoi(p)
+			if n == 38 || n == 48 || n == 58 || (n >= 30 && n <= 37) || (n >= 40 && n <= 47) || (n >= 90 && n <= 97) || (n >= 100 && n <= 107) {
+				found = append(found, strconv.Quote(m[0]))
+				break
+			}
+		}
+	}
+	return found
+}
+
+// highlight moves the highlight (cursor, "›" or ">") to the line holding
+// text: to the top, then down.
+func highlight(t *testing.T, s *tmuxtest.Session, cursor, text string) {
+	t.Helper()
+	s.Keys("Home")
+	for range 30 {
+		time.Sleep(50 * time.Millisecond)
+		if l := strings.TrimSpace(lineWith(s.Screen(), text)); strings.HasPrefix(l, cursor+" ") {
+			return
+		}
+		s.Keys("Down")
+	}
+	t.Fatalf("could not highlight %q:\n%s", text, s.Screen())
+}
+
+// lineWith is the first line of scr holding text, or "".
+func lineWith(scr, text string) string {
+	for _, l := range strings.Split(scr, "\n") {
+		if strings.Contains(l, text) {
+			return l
+		}
+	}
+	return ""
+}
+
+// TestNoColour: with NO_COLOR set to any non-empty value, or TERM=dumb, no
+// screen carries a colour, and every state still reads as a glyph and a
+// word (ASCII glyphs under TERM=dumb). The same screens in an ordinary
+// terminal do carry colours, so the check can see them.
+func TestNoColour(t *testing.T) {
+	t.Parallel()
+	f := startSlowFake(t)
+	for _, c := range []struct {
+		env    string
+		colour bool
+		ascii  bool
+	}{
+		{env: "NO_COLOR=1"},
+		{env: "NO_COLOR=yes"},
+		{env: "TERM=dumb", ascii: true},
+		{env: "TERM=xterm-256color", colour: true},
+	} {
+		t.Run(c.env, func(t *testing.T) {
+			u := newUser(t, f)
+			u.env = withEnv(u.env, c.env)
+			dir := audioDir(t, map[string]string{"new.flac": "hello.flac"}, bigFile)
+			finishedHistory(t, u, dir)
+			s := tmuxtest.Start(t, 120, 30, u.env, fwbatch, dir)
+			states := map[string]string{
+				"completed.flac":    "✓ completed",
+				"uploadfailed.flac": "✗ failed",
+				"jobfailed.flac":    "✗ failed",
+				"interrupted.flac":  "! interrupted",
+				"unknown.flac":      "? unknown",
+			}
+			cursor, mark := "›", "○"
+			if c.ascii {
+				states["completed.flac"], states["uploadfailed.flac"], states["jobfailed.flac"] = "+ completed", "x failed", "x failed"
+				cursor, mark = ">", "-"
+			}
+			check := func(page string, scr string) {
+				t.Helper()
+				styled := s.StyledScreen()
+				codes := colourCodes(styled)
+				switch {
+				case c.colour && len(codes) == 0:
+					t.Errorf("%s: no colour in an ordinary terminal: the check cannot see colours\n%q", page, styled)
+				case !c.colour && len(codes) > 0:
+					t.Errorf("%s under %s: colour codes %v\n%s", page, c.env, codes, scr)
+				}
+				// (The help line's arrow keys are key names, not states.)
+				if c.ascii && strings.ContainsAny(strings.NewReplacer("↑/k", "", "↓/j", "").Replace(scr), "✓✗›●○░█↑◌") {
+					t.Errorf("%s under TERM=dumb: non-ASCII state glyphs\n%s", page, scr)
+				}
+			}
+
+			scr := s.WaitText(wait, "new.flac")
+			if l := lineWith(scr, "new.flac"); !strings.HasPrefix(strings.TrimSpace(l), cursor+" "+mark) {
+				t.Errorf("Files: the highlighted, unmarked file reads %q, want %q first", l, cursor+" "+mark)
+			}
+			check("Files", scr)
+
+			s.Keys("Tab")
+			scr = s.WaitText(wait, "batch-done-0000")
+			for file, state := range states {
+				if l := lineWith(scr, file); !strings.Contains(l, state) {
+					t.Errorf("History: the row of %s reads %q, want %q in it", file, l, state)
+				}
+			}
+			check("History", scr)
+
+			highlight(t, s, cursor, "unknown.flac")
+			s.Keys("Enter")
+			scr = s.WaitFor(wait, "Details", func(scr string) bool { return strings.Contains(scr, "Details") && strings.Contains(scr, "unknown") })
+			check("Details", scr)
+			s.Keys("Escape")
+			s.WaitText(wait, "batch-done-0000")
+
+			s.Keys("Tab")
+			s.WaitText(wait, "new.flac")
+			highlight(t, s, cursor, "new.flac")
+			s.Keys("Enter")
+			scr = s.WaitText(wait, "Diarize")
+			check("Form", scr)
+			// Diarize is off: the chosen button says so without colour.
+			chosen, other := "●", "○"
+			if c.ascii {
+				chosen, other = "*", "-"
+			}
+			if l := lineWith(scr, "Yes"); !strings.Contains(l, other+" Yes") || !strings.Contains(l, chosen+" No") {
+				t.Errorf("Form: the diarize buttons read %q, want %q and %q", l, other+" Yes", chosen+" No")
+			}
+
+			s.Keys("C-s")
+			scr = s.WaitFor(wait, "upload progress", func(scr string) bool {
+				return strings.Contains(scr, "Submitting") && strings.Contains(scr, "%")
+			})
+			check("Submitting", scr)
+			s.WaitFor(wait, "the new batch id in History", func(scr string) bool {
+				return strings.Contains(scr, "Batch ID") && strings.Contains(lineWith(scr, "new.flac"), "submitted")
+			})
+			check("History after the upload", s.Screen())
+		})
+	}
+}
