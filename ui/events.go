@@ -288,10 +288,15 @@ func (m *Model) submitFiles(req submitFormMsg) tea.Cmd {
 		items[i] = submit.BatchItem{ID: store.NewID(), File: f, Options: opts, ResubmitOf: req.resubmitOf}
 	}
 	cmds := []tea.Cmd{m.uploads.start(client, m.sh.deps.Store, items, m.sh.deps.Concurrency), m.uiTick()}
-	if rem := m.sh.deps.Remember; rem != nil && req.resubmitOf == "" {
+	if req.resubmitOf == "" {
+		// The next form starts from these values, in this session and,
+		// through the config file, the next.
 		opts := req.opts
-		cmds = append(cmds, func() tea.Msg { return rememberedMsg{err: rem(opts)} })
+		opts.Force = false
 		m.sh.deps.Defaults = opts
+		if rem := m.sh.deps.Remember; rem != nil {
+			cmds = append(cmds, func() tea.Msg { return rememberedMsg{err: rem(opts)} })
+		}
 	}
 	m.setPage(pageSubmit)
 	return tea.Batch(cmds...)

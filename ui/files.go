@@ -259,13 +259,17 @@ func (s *filesScreen) update(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			s.problem = "some entries of " + msg.dir + " could not be read: " + describe(msg.err)
 		}
-		prev := s.dir
+		// Keep the cursor where the user was: on the same entry when the
+		// folder is read again, on the subfolder when coming up from it.
+		keep := s.dir
+		if e := s.current(); e != nil && msg.dir == s.dir {
+			keep = e.path
+		}
 		s.dir, s.entries = msg.dir, msg.entries
 		s.cursor, s.offset = 0, 0
 		s.rebuild()
-		// Coming up from a subfolder: keep the cursor on it.
 		for i, idx := range s.shown {
-			if s.entries[idx].path == prev {
+			if s.entries[idx].path == keep {
 				s.cursor = i
 				s.clamp()
 				break

@@ -218,7 +218,9 @@ func TestKeyPrompt(t *testing.T) {
 				t.Fatalf("the save question does not show the masked key:\n%s", d.screen())
 			}
 			d.key(map[bool]string{true: "y", false: "n"}[save])
-			scr := d.waitFor("the upload", 10*time.Second, func(s string) bool { return len(e.fake.Jobs()) == 1 && strings.Contains(s, e.fake.Jobs()[0].BatchID[:20]) })
+			scr := d.waitFor("the upload", 10*time.Second, func(s string) bool {
+				return len(e.fake.Jobs()) == 1 && strings.Contains(s, e.fake.Jobs()[0].BatchID[:20])
+			})
 			if !strings.Contains(scr, "key …"+testKey[len(testKey)-4:]) || strings.Contains(scr, testKey) {
 				t.Fatalf("header after the prompt:\n%s", scr)
 			}
@@ -261,7 +263,9 @@ func TestFilesExplainsWhatCannotBeOpened(t *testing.T) {
 	d.key("esc", "/")
 	d.send(tea.PasteMsg{Content: "hello.wav"})
 	d.key("enter")
-	d.waitFor("the form for the typed file", 5*time.Second, func(s string) bool { return strings.Contains(s, "Submit 1 file(s)") && strings.Contains(s, "hello.wav") })
+	d.waitFor("the form for the typed file", 5*time.Second, func(s string) bool {
+		return strings.Contains(s, "Submit 1 file(s)") && strings.Contains(s, "hello.wav")
+	})
 }
 
 func TestUnreadableFolderIsExplained(t *testing.T) {
@@ -279,5 +283,47 @@ func TestUnreadableFolderIsExplained(t *testing.T) {
 	d.key("enter") // the cursor starts on more/
 	if scr := d.screen(); !strings.Contains(scr, "cannot open "+locked+": permission denied") {
 		t.Fatalf("no explanation for an unreadable folder:\n%s", scr)
+	}
+}
+
+// TestDiarizeSetsWhatItNeeds: switching diarize on sets verbose_json and word
+// timestamps, on screen and in what is sent; a translation cannot be
+// diarized and the form says why.
+func TestDiarizeSetsWhatItNeeds(t *testing.T) {
+	e := newEnv(t, fakeapi.Config{})
+	d := drive(t, New(e.deps, Options{}))
+	d.size(100, 30)
+	d.key("down", "enter")
+	d.waitFor("the form", 5*time.Second, func(s string) bool { return strings.Contains(s, "┃ Task") })
+	d.key("tab", "tab", "right", "right", "tab") // format srt, then onto diarize
+	d.key("left")                                // Yes
+	scr := d.screen()
+	if !strings.Contains(scr, "diarize needs response format verbose_json and timestamps word,segment: set") {
+		t.Fatalf("no explanation of what diarize changed:\n%s", scr)
+	}
+	lines := strings.Split(scr, "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "Response format") && !strings.Contains(lines[i+1], "verbose_json") {
+			t.Fatalf("the format field does not show verbose_json:\n%s", scr)
+		}
+	}
+	d.key("ctrl+s")
+	d.waitFor("the upload", 10*time.Second, func(string) bool { return e.fake.SubmitCount() == 1 })
+	f := e.fake.Requests()[0].Fields
+	if f["diarize"] != "true" || f["response_format"] != "verbose_json" || f["timestamp_granularities"] != "word,segment" {
+		t.Fatalf("sent %v", f)
+	}
+
+	// Translate: diarize goes off, with the reason.
+	d.key("tab")
+	d.waitFor("files", 5*time.Second, func(s string) bool { return strings.Contains(s, "Files") })
+	d.key("enter")
+	d.waitFor("the form", 5*time.Second, func(s string) bool { return strings.Contains(s, "┃ Task") })
+	if !d.m.form.diarize {
+		t.Fatal("the form did not remember diarize")
+	}
+	d.key("right") // translate
+	if scr := d.screen(); !strings.Contains(scr, "translations cannot be diarized") || d.m.form.diarize {
+		t.Fatalf("translate did not switch diarize off with a reason:\n%s", scr)
 	}
 }

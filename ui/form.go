@@ -28,6 +28,9 @@ type formScreen struct {
 
 	form    *huh.Form
 	started bool // init has run (see Model.Update on WindowSizeMsg)
+	// The fields follow() may change: setting their options again makes
+	// huh show the new value (it reads the bound value only then).
+	formatSel, granSel *huh.Select[string]
 
 	task, endpoint, format, gran  string
 	diarize                       bool
@@ -78,6 +81,12 @@ func (s *formScreen) init() tea.Cmd {
 
 type fileSizesMsg map[string]int64
 
+func formatOptions() []huh.Option[string] { return options(submit.ResponseFormats, "") }
+
+func granOptions() []huh.Option[string] {
+	return options(submit.TimestampGranularities, "server default (segment)")
+}
+
 func opt(label, value string) huh.Option[string] { return huh.NewOption(label, value) }
 
 func options(values []string, defaultLabel string) []huh.Option[string] {
@@ -96,10 +105,10 @@ func (s *formScreen) build() {
 	for _, e := range submit.Endpoints {
 		endpoints = append(endpoints, opt(e+" ("+submit.ModelFor(e)+")", e))
 	}
-	// Format and timestamps follow diarize (see follow); OptionsFunc bound to
-	// it makes huh re-read the values when diarize flips.
-	formats := func() []huh.Option[string] { return options(submit.ResponseFormats, "") }
-	grans := func() []huh.Option[string] { return options(submit.TimestampGranularities, "server default (segment)") }
+	s.formatSel = huh.NewSelect[string]().Key("response_format").Title("Response format").Inline(true).
+		Options(formatOptions()...).Value(&s.format)
+	s.granSel = huh.NewSelect[string]().Key("timestamp_granularities").Title("Timestamps").Inline(true).
+		Options(granOptions()...).Value(&s.gran)
 	input := func(key, title, placeholder string, v *string) *huh.Input {
 		return huh.NewInput().Key(key).Title(title).Inline(true).Prompt(": ").Placeholder(placeholder).Value(v)
 	}
@@ -108,8 +117,7 @@ func (s *formScreen) build() {
 			Options(opt("transcribe", submit.TaskTranscribe), opt("translate to English", submit.TaskTranslate)).Value(&s.task),
 		huh.NewSelect[string]().Key("endpoint").Title("Endpoint").Inline(true).
 			Options(endpoints...).Value(&s.endpoint),
-		huh.NewSelect[string]().Key("response_format").Title("Response format").Inline(true).
-			Options(formats()...).OptionsFunc(formats, &s.diarize).Value(&s.format),
+		s.formatSel,
 		huh.NewConfirm().Key("diarize").
 			TitleFunc(func() string {
 				if s.task == submit.TaskTranslate {
@@ -122,8 +130,7 @@ func (s *formScreen) build() {
 	advanced := huh.NewGroup(
 		input("prompt", "Prompt", "names, jargon, style", &s.prompt),
 		input("temperature", "Temperature", "0, or a fallback list 0,0.2,0.4", &s.temperature),
-		huh.NewSelect[string]().Key("timestamp_granularities").Title("Timestamps").Inline(true).
-			Options(grans()...).OptionsFunc(grans, &s.diarize).Value(&s.gran),
+		s.granSel,
 		input("min_speakers", "Min speakers", "only with diarize", &s.minSpk),
 		input("max_speakers", "Max speakers", "only with diarize", &s.maxSpk),
 		huh.NewSelect[string]().Key("vad_model").Title("VAD model").Inline(true).
@@ -234,9 +241,14 @@ func (s *formScreen) options() (submit.Options, error) {
 	return o, o.Validate()
 }
 
+// redrawFormMsg makes the huh form redraw; no field reacts to it.
+type redrawFormMsg struct{}
+
 // follow applies the rules that the form can fix on its own: diarize needs
-// verbose_json with word timestamps, and translations cannot be diarized.
-func (s *formScreen) follow() {
+// verbose_json with word timestamps, and translations cannot be diarized. It
+// reports whether it changed a value.
+func (s *formScreen) follow() bool {
+	adjusted := s.adjusted
 	s.adjusted = ""
 	if s.task != s.prevTask && s.task == submit.TaskTranslate && s.diarize {
 		s.diarize = false
@@ -258,10 +270,17 @@ func (s *formScreen) follow() {
 			}
 			if len(changed) > 0 {
 				s.adjusted = "diarize needs " + strings.Join(changed, " and ") + ": set"
+				s.formatSel.Options(formatOptions()...)
+				s.granSel.Options(granOptions()...)
 			}
 		}
 	}
 	s.prevDiarize, s.prevTask = s.diarize, s.task
+	if s.adjusted != "" {
+		return true
+	}
+	s.adjusted = adjusted
+	return false
 }
 
 func (s *formScreen) check() {
@@ -287,6 +306,7 @@ func (s *formScreen) update(msg tea.Msg) tea.Cmd {
 		s.sizes = msg
 		return nil
 	case tea.KeyPressMsg:
+		s.adjusted = "" // said once: the next key press clears it
 		switch {
 		case key.Matches(msg, s.sh.keys.Submit):
 			return s.submit()
@@ -298,7 +318,11 @@ func (s *formScreen) update(msg tea.Msg) tea.Cmd {
 	if f, ok := m.(*huh.Form); ok {
 		s.form = f
 	}
-	s.follow()
+	if s.follow() {
+		// huh draws a group when it updates it: a message of our own makes
+		// it draw the values follow() changed.
+		s.form.Update(redrawFormMsg{})
+	}
 	s.check()
 	if s.form.State == huh.StateCompleted {
 		// enter on the last field: submit, or show why not and keep going
