@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fwbatch/fwbatch/internal/tmuxtest"
 )
@@ -171,4 +175,99 @@ func TestNoColour(t *testing.T) {
 			check("History after the upload", s.Screen())
 		})
 	}
+}
+
+// TestResizeEveryScreen: on every screen (Files, Form, the API key prompt,
+// Submitting, History, Details) the terminal goes through 20×5, 40×10,
+// 80×24 and 200×60. Below the minimum one line names the size needed;
+// growing the terminal brings the screen back; no line runs past the
+// edge; the process never dies. A form opened from the command line in a
+// terminal too small for it starts once the terminal grows.
+func TestResizeEveryScreen(t *testing.T) {
+	t.Parallel()
+	f := startFake(t, "-polls", "1000", "-read-rate", fmt.Sprint(4<<20))
+	u := newUser(t, f)
+	dir := audioDir(t, map[string]string{"small.wav": "hello.wav", "big.flac": "hello.flac"}, 0)
+	if err := os.Truncate(filepath.Join(dir, "big.flac"), bigFile); err != nil {
+		t.Fatal(err)
+	}
+
+	// tour resizes s through the sizes on one screen; marker is text the
+	// screen shows at 80×24 and larger.
+	tour := func(s *tmuxtest.Session, page, marker string) {
+		t.Helper()
+		pid := s.PanePID()
+		for _, sz := range [][2]int{{20, 5}, {40, 10}, {80, 24}, {200, 60}, {100, 30}} {
+			w, h := sz[0], sz[1]
+			s.Resize(w, h)
+			small := w < 60 || h < 16
+			scr := s.WaitFor(wait, fmt.Sprintf("%s at %d×%d", page, w, h), func(scr string) bool {
+				if small {
+					return strings.Contains(scr, "60×16") && !strings.Contains(scr, marker)
+				}
+				return strings.Contains(scr, marker) && !strings.Contains(scr, "60×16")
+			})
+			var lines []string
+			for _, l := range strings.Split(strings.TrimRight(scr, "\n"), "\n") {
+				if strings.TrimSpace(l) != "" {
+					lines = append(lines, l)
+				}
+			}
+			if small && len(lines) != 1 {
+				t.Errorf("%s at %d×%d: %d lines, want the one naming the size:\n%s", page, w, h, len(lines), scr)
+			}
+			if !small && !strings.HasPrefix(lines[0], "fwbatch") {
+				t.Errorf("%s at %d×%d: the header is not on the first line:\n%s", page, w, h, scr)
+			}
+			joined := strings.Split(strings.TrimRight(s.JoinedScreen(), "\n"), "\n")
+			for _, l := range joined {
+				if n := utf8.RuneCountInString(l); n > w {
+					t.Errorf("%s at %d×%d: a line of %d cells wrapped past the edge: %q", page, w, h, n, l)
+				}
+			}
+			if len(joined) > h {
+				t.Errorf("%s at %d×%d: %d lines on a %d-line screen", page, w, h, len(joined), h)
+			}
+			if dead, code := s.Dead(); dead || !alive(pid) {
+				t.Fatalf("fwbatch died on %s at %d×%d (status %d):\n%s", page, w, h, code, scr)
+			}
+		}
+	}
+
+	s := tmuxtest.Start(t, 100, 30, u.env, fwbatch, dir)
+	s.WaitText(wait, "small.wav")
+	tour(s, "Files", "audio file(s)")
+
+	selectLine(t, s, "big.flac")
+	s.Keys("Enter")
+	focused(t, s, "Task")
+	tour(s, "Form", "Response format")
+
+	s.Keys("C-s")
+	s.WaitFor(wait, "the upload", func(scr string) bool { return strings.Contains(scr, "Submitting") && strings.Contains(scr, "%") })
+	tour(s, "Submitting", "overall")
+	if len(f.jobs()) != 0 {
+		t.Fatalf("the upload ended before the tour of Submitting did: make it slower")
+	}
+
+	s.WaitFor(30*time.Second, "History after the upload", func(scr string) bool {
+		return strings.Contains(scr, "Batch ID") && strings.Contains(lineWith(scr, "big.flac"), "submitted")
+	})
+	tour(s, "History", "Batch ID")
+
+	selectLine(t, s, "big.flac")
+	s.Keys("Enter")
+	s.WaitText(wait, "Details · big.flac")
+	tour(s, "Details", "Details · big.flac")
+
+	// No key: the key prompt, reached from a form opened on the command
+	// line in a terminal too small for it.
+	nokey := newUser(t, nil, "FIREWORKS_BATCH_BASE_URL="+f.url)
+	k := tmuxtest.Start(t, 20, 5, nokey.env, fwbatch, filepath.Join(dir, "small.wav"))
+	k.WaitText(wait, "60×16")
+	k.Resize(100, 30)
+	focused(t, k, "Task")
+	k.Keys("C-s")
+	k.WaitText(wait, "Fireworks API key")
+	tour(k, "API key prompt", "Fireworks API key")
 }

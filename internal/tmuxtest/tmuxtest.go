@@ -143,3 +143,11 @@ func (s *Session) StyledScreen() string {
 	s.t.Helper()
 	return s.tmux("capture-pane", "-e", "-p", "-t", s.name)
 }
+
+// JoinedScreen returns what the pane shows with wrapped lines joined
+// (capture-pane -J): a line the program wrote past the right edge comes
+// back longer than the pane is wide.
+func (s *Session) JoinedScreen() string {
+	s.t.Helper()
+	return s.tmux("capture-pane", "-J", "-p", "-t", s.name)
+}
