@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -28,7 +29,10 @@ type ptyRun struct {
 	mu   sync.Mutex
 	out  bytes.Buffer
 	last time.Time // when the last bytes came
-	done chan struct{}
+	// bursts counts writes that came after a pause of 20 ms or more:
+	// about one per redraw.
+	bursts int
+	done   chan struct{}
 }
 
 func startPTY(t *testing.T, w, h int, env []string, args ...string) *ptyRun {
@@ -48,6 +52,9 @@ func startPTY(t *testing.T, w, h int, env []string, args ...string) *ptyRun {
 			r.mu.Lock()
 			r.out.Write(buf[:n])
 			if n > 0 {
+				if time.Since(r.last) >= 20*time.Millisecond {
+					r.bursts++
+				}
 				r.last = time.Now()
 			}
 			r.mu.Unlock()
@@ -296,5 +303,43 @@ func TestIdleWritesNothing(t *testing.T) {
 	}
 	if reqs := f.requests(); len(reqs) != 0 {
 		t.Errorf("idle with nothing pending, fwbatch sent %d requests", len(reqs))
+	}
+}
+
+// TestUploadRedrawsQuietly: while an upload runs, the screen is redrawn as
+// progress comes (at most every progress report or timer tick, about ten a
+// second) by small updates of what changed, never by clearing the screen.
+func TestUploadRedrawsQuietly(t *testing.T) {
+	t.Parallel()
+	f := startFake(t, "-polls", "1000", "-read-rate", fmt.Sprint(4<<20))
+	u := newUser(t, f)
+	dir := audioDir(t, map[string]string{"big.flac": "hello.flac"}, bigFile)
+	r := startPTY(t, 100, 30, u.env, filepath.Join(dir, "big.flac"))
+	r.waitOutput(wait, "Task")
+	r.settle(300*time.Millisecond, wait)
+	r.send("\x13") // ctrl+s
+	r.waitOutput(wait, "Submitting")
+	time.Sleep(500 * time.Millisecond)
+	r.mu.Lock()
+	from, bursts := r.out.Len(), r.bursts
+	r.mu.Unlock()
+	const span = 3 * time.Second
+	time.Sleep(span)
+	r.mu.Lock()
+	out, n := r.out.String()[from:], r.bursts-bursts
+	r.mu.Unlock()
+	if len(f.jobs()) != 0 {
+		t.Fatal("the upload ended during the measurement: make it slower")
+	}
+	t.Logf("%v of upload: %d redraws, %d bytes", span, n, len(out))
+	switch {
+	case n == 0:
+		t.Errorf("no redraw in %v of upload: the progress does not move", span)
+	case n > 12*int(span/time.Second):
+		t.Errorf("%d redraws in %v: more than one per progress report", n, span)
+	case len(out)/n > 1024:
+		t.Errorf("%d bytes per redraw: the whole screen is redrawn, not what changed", len(out)/n)
+	case strings.Contains(out, "\x1b[2J"):
+		t.Errorf("the screen is cleared during the upload")
 	}
 }
