@@ -89,6 +89,9 @@ func (p *poller) due(now time.Time) []string {
 // schedule returns a tick for the earliest pending check, unless one that
 // fires earlier is already pending. Nothing ticks when nothing is pending.
 func (p *poller) schedule(now time.Time) tea.Cmd {
+	if len(p.running) >= maxChecks {
+		return nil // the next check's result schedules again
+	}
 	var earliest time.Time
 	for id, t := range p.next {
 		if p.running[id] {
