@@ -343,3 +343,43 @@ func TestUploadRedrawsQuietly(t *testing.T) {
 		t.Errorf("the screen is cleared during the upload")
 	}
 }
+
+// TestHangupByClosingTheTerminal: the terminal itself goes away (its master
+// side closed, as sshd does when the link drops) mid-upload: fwbatch gets
+// SIGHUP and EIO on the terminal, finishes the upload, records it, and
+// exits cleanly (status 0: no panic, no error about the dead terminal).
+func TestHangupByClosingTheTerminal(t *testing.T) {
+	t.Parallel()
+	f := startSlowFake(t)
+	u := newUser(t, f)
+	r := startPTY(t, 100, 30, u.env, bigAudio(t, "closed.flac"))
+	r.waitOutput(wait, "Task")
+	r.settle(300*time.Millisecond, wait)
+	r.send("\x13") // ctrl+s
+	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) {
+		if s := lastSubmit(f); s != nil && s.BodyRead >= 2<<20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the upload did not reach the fake; the terminal got %q", r.output())
+		}
+	}
+	r.tty.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- r.cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if len(f.jobs()) != 1 {
+			t.Fatalf("fwbatch exited (%v) before its upload was accepted", err)
+		}
+		if err != nil {
+			t.Fatalf("fwbatch exited with %v after the terminal closed", err)
+		}
+	case <-time.After(wait):
+		t.Fatal("fwbatch did not exit after the terminal closed and the upload ended")
+	}
+	evs := events(t, u)
+	if k := strings.Join(kindsOf(evs, evs[0].ID), ","); k != "started,submitted" || evs[1].BatchID != f.jobs()[0].BatchID {
+		t.Fatalf("history after the terminal closed: %s %+v", k, evs)
+	}
+}
