@@ -338,7 +338,7 @@ func (s *detailsScreen) view() string {
 	if s.choosing {
 		b.WriteString(truncate(s.saveAs.View(), s.w))
 	} else {
-		b.WriteString(st.Muted.Render(strings.Repeat("─", max(s.w, 0))))
+		b.WriteString(st.Muted.Render(strings.Repeat(st.G.Rule, max(s.w, 0))))
 	}
 	used := 2 + rows
 	vpH := max(s.h-used, 1)

@@ -156,6 +156,7 @@ func (m *Model) setStyles(isDark bool) {
 		m.sh.st = NewStyles(isDark)
 	}
 	m.help.Styles = m.sh.st.Help
+	m.help.ShortSeparator, m.help.Ellipsis = m.sh.st.G.HelpSep, m.sh.st.G.Ellipsis
 }
 
 // Init starts the first history read and the folder listing; the first frame

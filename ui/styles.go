@@ -43,12 +43,14 @@ type Glyphs struct {
 	Check, Cross, Dots, Up, Bang, Question string
 	Cursor, Mark, Unmarked                 string
 	BarFull, BarEmpty                      string
+	Rule, HelpSep, Ellipsis                string
 }
 
 var unicodeGlyphs = Glyphs{
 	Check: "✓", Cross: "✗", Dots: "◌", Up: "↑", Bang: "!", Question: "?",
 	Cursor: "›", Mark: "●", Unmarked: "○",
 	BarFull: "█", BarEmpty: "░",
+	Rule: "─", HelpSep: " • ", Ellipsis: "…",
 }
 
 // asciiGlyphs are for TERM=dumb, where box and symbol characters may not draw.
@@ -56,6 +58,7 @@ var asciiGlyphs = Glyphs{
 	Check: "+", Cross: "x", Dots: "~", Up: "^", Bang: "!", Question: "?",
 	Cursor: ">", Mark: "*", Unmarked: "-",
 	BarFull: "#", BarEmpty: "-",
+	Rule: "-", HelpSep: " | ", Ellipsis: "...",
 }
 
 // NewStyles returns the styles for a dark or light background.
