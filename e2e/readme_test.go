@@ -1,0 +1,90 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestReadmeCommandsExist: every command in the README's command list has a
+// --help that exits 0 and shows its usage, and every --flag the README names
+// is a flag of some command (each command's own flags for its usage line).
+func TestReadmeCommandsExist(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	_, after, ok := strings.Cut(readme, "\n## Commands\n")
+	if !ok {
+		t.Fatal("README has no ## Commands section")
+	}
+	_, block, _ := strings.Cut(after, "```\n")
+	block, _, _ = strings.Cut(block, "```")
+
+	help := map[string]string{} // command ("" for the UI) → its --help
+	flagOf := regexp.MustCompile(`--([a-z][a-z-]*)|(?:^|[\s\[])-([a-z])\b`)
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "fwbatch" {
+			t.Fatalf("command list line %q does not start with fwbatch", line)
+		}
+		cmd := f[1]
+		if strings.HasPrefix(cmd, "[") {
+			cmd = ""
+		}
+		args := []string{"--help"}
+		if cmd == "version" {
+			args = nil
+		}
+		if cmd != "" {
+			args = append([]string{cmd}, args...)
+		}
+		out, err := exec.Command(fwbatch, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("fwbatch %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		if cmd == "version" {
+			if !strings.HasPrefix(string(out), "fwbatch ") {
+				t.Fatalf("fwbatch version printed %q", out)
+			}
+			continue
+		}
+		usage := "Usage: fwbatch"
+		if cmd != "" {
+			usage += " " + cmd
+		}
+		if !strings.Contains(string(out), usage) {
+			t.Fatalf("fwbatch %s --help does not show %q:\n%s", cmd, usage, out)
+		}
+		help[cmd] = string(out)
+		// The flags on the usage line are that command's.
+		usageText, _, _ := strings.Cut(line, "   ")
+		for _, m := range flagOf.FindAllStringSubmatch(usageText, -1) {
+			name := m[1] + m[2]
+			if !strings.Contains(help[cmd], "  -"+name+" ") && !strings.Contains(help[cmd], "  -"+name+"\n") {
+				t.Errorf("the README shows %q for fwbatch %s, but its --help has no -%s", usageText, cmd, name)
+			}
+		}
+	}
+	// Every --flag anywhere in the README belongs to some command.
+	all := strings.Join(func() []string {
+		var v []string
+		for _, h := range help {
+			v = append(v, h)
+		}
+		return v
+	}(), "\n")
+	for _, m := range regexp.MustCompile("`[^`]*`").FindAllString(readme, -1) {
+		for _, f := range regexp.MustCompile(`(?:^|[\s\x60\[(])--([a-z][a-z-]+)`).FindAllStringSubmatch(m, -1) {
+			if f[1] == "help" { // every command's, checked above
+				continue
+			}
+			if !strings.Contains(all, "  -"+f[1]+" ") && !strings.Contains(all, "  -"+f[1]+"\n") {
+				t.Errorf("the README names --%s, which no command has", f[1])
+			}
+		}
+	}
+}
