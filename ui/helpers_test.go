@@ -90,6 +90,7 @@ type driver struct {
 	m       *Model
 	wait    time.Duration
 	pending []chan tea.Msg // commands still running; pump delivers what they return
+	quit    bool           // a tea.Quit came back: the program would end
 }
 
 func drive(t *testing.T, m *Model) *driver {
@@ -108,6 +109,10 @@ func (d *driver) send(msgs ...tea.Msg) {
 		msg := queue[0]
 		queue = queue[1:]
 		if msg == nil {
+			continue
+		}
+		if _, ok := msg.(tea.QuitMsg); ok {
+			d.quit = true
 			continue
 		}
 		if cmds, ok := commands(msg); ok {
