@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -94,12 +95,16 @@ func (r *runner) interactive(args []string) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
+	var interrupted atomic.Bool // a signal cancelled uploads that were running
 	go func() {
 		for s := range sigs {
 			switch s {
 			case syscall.SIGHUP:
 				p.Kill()
 			default:
+				if p.Uploading() {
+					interrupted.Store(true)
+				}
 				p.CancelUploads()
 				p.Interrupt()
 			}
@@ -108,9 +113,12 @@ func (r *runner) interactive(args []string) int {
 
 	_, runErr := p.Run()
 	p.WaitUploads()
-	if runErr != nil && runErr != context.Canceled && !isKilled(runErr) {
+	switch {
+	case runErr != nil && runErr != context.Canceled && !isKilled(runErr):
 		fmt.Fprintf(r.stderr, "fwbatch: %v\n", runErr)
 		return ExitFailed
+	case interrupted.Load():
+		return ExitFailed // as `fwbatch submit`: uploads were interrupted
 	}
 	return ExitOK
 }

@@ -333,8 +333,11 @@ func TestTermAndIntInterruptUploads(t *testing.T) {
 			if k := strings.Join(kindsOf(evs, evs[0].ID), ","); len(evs) != 2 || k != "started,interrupted" {
 				t.Fatalf("history after %s: %s (%+v), want started,interrupted", what, k, evs)
 			}
-			if dead, _ := s.Dead(); !dead && sigs[0] != syscall.SIGHUP {
-				t.Fatalf("after %s the pane's program still runs", what)
+			if sigs[0] != syscall.SIGHUP {
+				s.WaitFor(2*time.Second, "tmux to see fwbatch exit", func(string) bool { dead, _ := s.Dead(); return dead })
+				if _, status := s.Dead(); status != 1 {
+					t.Fatalf("after %s: exit status %d, want 1 (uploads were interrupted)", what, status)
+				}
 			}
 			t.Logf("%s: fwbatch exited %v after the last signal", what, took.Round(time.Millisecond))
 		})

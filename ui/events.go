@@ -61,7 +61,23 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		if !msg.report.Clean() {
 			m.notice = notice{text: msg.report.String(), kind: noticeWarn}
 		}
-		return tea.Batch(m.watch(), m.pollNow(now), m.details.loadIfSaved()), true
+		next := m.watch()
+		if !m.compacted {
+			m.compacted, m.reading = true, true
+			next = m.reader.compact
+		}
+		return tea.Batch(next, m.pollNow(now), m.details.loadIfSaved()), true
+	case compactedMsg:
+		switch rep := msg.report; {
+		case msg.err != nil:
+			m.notice = notice{text: "the history was not compacted: " + msg.err.Error(), kind: noticeWarn}
+		case rep != nil && rep.Corrupt != "":
+			m.notice = notice{text: fmt.Sprintf("history compacted; %d unreadable line(s) moved to %s", rep.Unreadable, rep.Corrupt), kind: noticeWarn}
+		case rep != nil && rep.Rewritten:
+			m.notice = notice{text: fmt.Sprintf("history compacted: %d → %d lines (the old file is kept as %s)", rep.LinesBefore, rep.LinesAfter, rep.Backup)}
+		}
+		_, cmd := m.Update(msg.next)
+		return cmd, true
 	case historyChangedMsg:
 		m.reading = false
 		if msg.err != nil {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -360,5 +361,40 @@ func TestCtrlCAsksWhileUploading(t *testing.T) {
 	}
 	if e.fake.SubmitCount() != 1 || len(e.fake.Jobs()) != 0 {
 		t.Fatalf("the fake saw %d uploads and made %d jobs", e.fake.SubmitCount(), len(e.fake.Jobs()))
+	}
+}
+
+// TestCompactsAtStart: a history of mostly superseded events is compacted
+// in the background after the first load, without losing a submission.
+func TestCompactsAtStart(t *testing.T) {
+	e := newEnv(t, fakeapi.Config{})
+	e.deps.PollFirst, e.deps.PollMax = time.Hour, time.Hour
+	const subs = 2000
+	var evs []store.Event
+	for i := range subs {
+		id := fmt.Sprintf("20261120T090000.%06dZ-abcdef", i)
+		evs = append(evs, store.Event{Kind: store.KindStarted, ID: id, File: "/r/a.wav", Task: "transcribe", Endpoint: "audio-prod", Model: "whisper-v3"},
+			store.Event{Kind: store.KindSubmitted, ID: id, BatchID: "b" + id, AccountID: "acct"})
+		for j := range 15 {
+			evs = append(evs, store.Event{Kind: store.KindStatus, ID: id, Status: fmt.Sprintf("processing %d", j)})
+		}
+		evs = append(evs, store.Event{Kind: store.KindStatus, ID: id, Status: "failed: expired"})
+	}
+	if err := e.st.Append(t.Context(), evs...); err != nil {
+		t.Fatal(err)
+	}
+	d := drive(t, New(e.deps, Options{}))
+	d.size(100, 30)
+	d.waitFor("the compaction notice", 10*time.Second, func(s string) bool { return strings.Contains(s, "history compacted: 36000 → 6000 lines") })
+	d.key("tab")
+	if _, err := os.Stat(e.st.Path() + ".bak"); err != nil {
+		t.Fatalf("no backup of the old history: %v", err)
+	}
+	got := loadHistory(t, e.st)
+	if len(got) != subs || got[0].ServerStatus != "failed: expired" || got[0].BatchID == "" {
+		t.Fatalf("after compaction: %d submissions, first %+v", len(got), got[0])
+	}
+	if !strings.Contains(d.screen(), "2000 submissions") {
+		t.Fatalf("the table lost rows:\n%s", d.screen())
 	}
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	tea "charm.land/bubbletea/v2"
 	"os"
 	"time"
@@ -253,4 +254,25 @@ func (r *historyReader) liveOwners() map[string]bool {
 		}
 	}
 	return out
+}
+
+// compactedMsg: the occasional compaction ran (report nil: nothing to do),
+// then the reader looked at the file again (next).
+type compactedMsg struct {
+	report *store.CompactReport
+	err    error
+	next   tea.Msg
+}
+
+// compact runs the store's occasional compaction in the reader's turn, once
+// per session after the first load: it needs the loaded History, and the
+// file it replaces is then re-read by the refresh that follows.
+func (r *historyReader) compact() tea.Msg {
+	if r.h == nil {
+		return r.refresh()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := r.st.MaybeCompact(ctx, r.h)
+	return compactedMsg{report: rep, err: err, next: r.refresh()}
 }

@@ -79,11 +79,12 @@ type Model struct {
 	apiKey string
 	client *submit.Client
 
-	hist    *historyData
-	reader  *historyReader
-	loading bool
-	reading bool // a history read is in flight
-	reread  bool // another read was asked for meanwhile
+	hist      *historyData
+	reader    *historyReader
+	loading   bool
+	reading   bool // a history read is in flight
+	compacted bool // the session's compaction check has run
+	reread    bool // another read was asked for meanwhile
 
 	uploads *uploads
 	polls   *poller

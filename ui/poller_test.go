@@ -33,3 +33,24 @@ func TestPollerDoesNotSpinWhileChecksAreBusy(t *testing.T) {
 		t.Fatal("no timer once a slot is free and jobs are due")
 	}
 }
+
+// TestRateIgnoresTheFirstBurst: the socket buffers take the first
+// megabytes at once; the rate shown is the steady one after that.
+func TestRateIgnoresTheFirstBurst(t *testing.T) {
+	start := time.Now()
+	u := &upload{tries: start}
+	add := func(d time.Duration, sent int64) float64 {
+		u.samples = append(u.samples, sample{start.Add(d), sent})
+		return u.measure(start.Add(d))
+	}
+	if r := add(100*time.Millisecond, 8<<20); r != 0 {
+		t.Fatalf("a rate after 100 ms: %v", r)
+	}
+	var r float64
+	for i := 6; i <= 30; i++ { // 1 MiB/s from 0.6 s on
+		r = add(time.Duration(i)*100*time.Millisecond, 8<<20+int64(i-5)<<20/10)
+	}
+	if r < 0.95*(1<<20) || r > 1.05*(1<<20) {
+		t.Fatalf("rate %.0f B/s, want about 1 MiB/s", r)
+	}
+}

@@ -38,9 +38,9 @@ type upload struct {
 	total    int64
 	sent     int64
 	began    time.Time
-	rate     float64 // bytes per second, smoothed
-	lastT    time.Time
-	lastSent int64
+	rate     float64   // bytes per second over the last few seconds; 0 until known
+	tries    time.Time // when the current attempt began
+	samples  []sample  // recent (time, bytes sent) of this attempt
 
 	attempt     int
 	retryAt     time.Time
@@ -102,7 +102,7 @@ func (u *uploads) start(client *submit.Client, st *store.Store, items []submit.B
 	u.active.Add(1)
 	now := time.Now()
 	for _, it := range items {
-		up := &upload{id: it.ID, file: it.File, batch: b, began: now, lastT: now}
+		up := &upload{id: it.ID, file: it.File, batch: b, began: now, tries: now}
 		u.items = append(u.items, up)
 		u.byID[it.ID] = up
 	}
@@ -152,21 +152,15 @@ func (u *uploads) apply(e batchEventMsg, now time.Time) {
 			up.retryReason = p.RetryReason
 			up.sent = 0
 			up.rate = 0
+			up.samples = up.samples[:0]
 			return
 		}
 		up.retryAt = time.Time{}
-		if p.Sent < up.sent { // a retry starts over
-			up.lastSent, up.lastT = 0, now
+		if p.Sent < up.sent || len(up.samples) == 0 { // an attempt starts (over)
+			up.tries, up.samples = now, up.samples[:0]
 		}
-		if dt := now.Sub(up.lastT).Seconds(); dt >= 0.2 {
-			inst := float64(p.Sent-up.lastSent) / dt
-			if up.rate == 0 {
-				up.rate = inst
-			} else {
-				up.rate = 0.7*up.rate + 0.3*inst
-			}
-			up.lastT, up.lastSent = now, p.Sent
-		}
+		up.samples = append(up.samples, sample{now, p.Sent})
+		up.rate = up.measure(now)
 		up.sent = p.Sent
 	case submit.EventDone:
 		up.done = true
@@ -217,4 +211,40 @@ func (q *eventQueue) take() []tea.Msg {
 		q.mu.Unlock()
 		<-ready
 	}
+}
+
+type sample struct {
+	t    time.Time
+	sent int64
+}
+
+// Rates are measured over rateWindow, leaving out the first burstSkip of an
+// attempt (the kernel's socket buffers swallow the first megabytes at once,
+// which would promise a rate the link never keeps), and shown only once
+// rateMin of steady sending has been seen.
+const (
+	rateWindow = 5 * time.Second
+	burstSkip  = 500 * time.Millisecond
+	rateMin    = time.Second
+)
+
+// measure returns the sending rate from the recent samples, or 0 while it
+// is not known yet.
+func (u *upload) measure(now time.Time) float64 {
+	cut := 0
+	for cut < len(u.samples)-1 && now.Sub(u.samples[cut].t) > rateWindow {
+		cut++
+	}
+	u.samples = u.samples[cut:]
+	for _, base := range u.samples {
+		if base.t.Sub(u.tries) < burstSkip {
+			continue
+		}
+		last := u.samples[len(u.samples)-1]
+		if dt := last.t.Sub(base.t); dt >= rateMin {
+			return float64(last.sent-base.sent) / dt.Seconds()
+		}
+		return 0
+	}
+	return 0
 }
