@@ -1,8 +1,8 @@
 package ui
 
 import (
-	"context"
 	tea "charm.land/bubbletea/v2"
+	"context"
 	"os"
 	"time"
 
