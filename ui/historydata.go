@@ -1,14 +1,14 @@
 package ui
 
 import (
-	tea "charm.land/bubbletea/v2"
 	"context"
 	"os"
-	"time"
-
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/fwbatch/fwbatch/store"
 )
