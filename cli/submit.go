@@ -44,9 +44,6 @@ fwbatch submit --response-format srt --concurrency 8 ~/recordings
 fwbatch submit --json --endpoint audio-turbo a.mp3 b.mp3 > submitted.jsonl
 nohup fwbatch submit --diarize --response-format verbose_json --timestamp-granularities word big.wav &`
 
-// audioExts are the extensions a folder is searched for (lower case).
-var audioExts = []string{".flac", ".mp3", ".wav", ".m4a", ".ogg", ".opus", ".webm", ".mp4", ".mpeg", ".mpga", ".aac", ".wma", ".aiff"}
-
 // submitLine is one line of `submit --json`.
 type submitLine struct {
 	File       string `json:"file"`
@@ -219,14 +216,14 @@ func expandPaths(args []string) (files []string, bad []badPath) {
 		}
 		n := 0
 		for _, de := range entries {
-			if !slices.Contains(audioExts, strings.ToLower(filepath.Ext(de.Name()))) || de.IsDir() {
+			if !submit.IsAudioName(de.Name()) || de.IsDir() {
 				continue
 			}
 			add(filepath.Join(arg, de.Name()))
 			n++
 		}
 		if n == 0 {
-			bad = append(bad, badPath{arg, fmt.Errorf("%s: a folder without audio files (looked for %s directly inside it); name the files, or the folder that holds them", arg, strings.Join(audioExts, " "))})
+			bad = append(bad, badPath{arg, fmt.Errorf("%s: a folder without audio files (looked for %s directly inside it); name the files, or the folder that holds them", arg, strings.Join(submit.AudioExts, " "))})
 		}
 	}
 	return files, bad

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -594,21 +595,29 @@ func TestSaveResult(t *testing.T) {
 
 // TestSaveResultWriteFails: a write that fails (here: over the file size
 // limit) is an error, and no truncated result takes the saved one's place.
+// The limit is set in a child process: it applies to the whole process,
+// and other tests (and the test log) must not hit it.
 func TestSaveResultWriteFails(t *testing.T) {
+	if p := os.Getenv("FWBATCH_SAVE_RESULT_CHILD"); p != "" {
+		var lim syscall.Rlimit
+		if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+			t.Skip(err)
+		}
+		lim.Cur = 1024
+		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+			t.Skip(err)
+		}
+		err := submit.SaveResult(p, bytes.Repeat([]byte("x"), 4096))
+		if err == nil || !strings.Contains(err.Error(), p) {
+			t.Errorf("SaveResult over the file size limit: %v", err)
+		}
+		return
+	}
 	p := filepath.Join(t.TempDir(), "results", "id.json")
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Skip(err)
-	}
-	lim := old
-	lim.Cur = 1024
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
-		t.Skip(err)
-	}
-	err := submit.SaveResult(p, bytes.Repeat([]byte("x"), 4096))
-	syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old)
-	if err == nil || !strings.Contains(err.Error(), p) {
-		t.Errorf("SaveResult over the file size limit: %v", err)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSaveResultWriteFails$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "FWBATCH_SAVE_RESULT_CHILD="+p)
+	if out, err := cmd.CombinedOutput(); err != nil || strings.Contains(string(out), "SKIP") {
+		t.Fatalf("the child (file size limit 1 KiB): %v\n%s", err, out)
 	}
 	if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a truncated result was saved: %v", err)

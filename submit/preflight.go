@@ -7,6 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -196,4 +199,14 @@ func HumanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTP"[exp])
+}
+
+// AudioExts are the file name extensions fwbatch takes for audio when it
+// looks through a folder (Files in the UI, a folder given to `submit`),
+// lower case, in the order PRODUCT.md lists them.
+var AudioExts = []string{".flac", ".mp3", ".wav", ".m4a", ".ogg", ".opus", ".webm", ".mp4", ".mpeg", ".mpga", ".aac", ".wma", ".aiff"}
+
+// IsAudioName reports whether name has one of AudioExts, in any case.
+func IsAudioName(name string) bool {
+	return slices.Contains(AudioExts, strings.ToLower(filepath.Ext(name)))
 }

@@ -13,16 +13,11 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/fwbatch/fwbatch/submit"
 )
 
-// audioExts are the extensions Files offers for upload (compared lower-case).
-var audioExts = map[string]bool{
-	".flac": true, ".mp3": true, ".wav": true, ".m4a": true, ".ogg": true, ".opus": true,
-	".webm": true, ".mp4": true, ".mpeg": true, ".mpga": true, ".aac": true, ".wma": true,
-	".aiff": true,
-}
-
-func isAudioName(name string) bool { return audioExts[strings.ToLower(filepath.Ext(name))] }
+func isAudioName(name string) bool { return submit.IsAudioName(name) }
 
 type entryKind int
 
@@ -380,18 +375,9 @@ func (s *filesScreen) why(e *fileEntry) string {
 	case entryDir:
 		return e.name + " is a folder: enter opens it"
 	case entryOther:
-		return e.name + " is not an audio file (" + strings.Join(sortedExts(), " ") + ")"
+		return e.name + " is not an audio file (" + strings.Join(submit.AudioExts, " ") + ")"
 	}
 	return e.name + ": " + e.note
-}
-
-func sortedExts() []string {
-	out := make([]string, 0, len(audioExts))
-	for e := range audioExts {
-		out = append(out, e)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // open enters a folder, or continues with the marked files (or the
