@@ -118,22 +118,6 @@ func statusWord(s *store.Submission) string {
 	return s.ServerStatus
 }
 
-// pending reports whether a submission has a job worth checking: accepted,
-// not hidden, and not finished (a completed job whose result is not saved
-// yet counts as pending).
-func pending(s *store.Submission) bool {
-	if s.Outcome != store.OutcomeSubmitted || s.Hidden || s.BatchID == "" || s.AccountID == "" {
-		return false
-	}
-	switch submit.Classify(s.ServerStatus) {
-	case submit.Completed:
-		return s.ResultPath == ""
-	case submit.Failed:
-		return false
-	}
-	return true
-}
-
 // noJob explains why a submission has no batch job to check or fetch.
 func noJob(s *store.Submission) string {
 	msg := ""

@@ -112,7 +112,7 @@ func (r *runner) statusCmd(args []string) int {
 	var subs []*store.Submission
 	if len(ids) == 0 {
 		for _, s := range h.Submissions() {
-			if pending(s) {
+			if submit.NeedsCheck(s) {
 				subs = append(subs, s)
 			}
 		}

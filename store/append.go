@@ -32,25 +32,17 @@ func (s *Store) Append(ctx context.Context, evs ...Event) error {
 	if err != nil {
 		return err
 	}
-	unlock, err := s.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	af, err := s.openForAppend()
-	if err != nil {
-		return err
-	}
-	defer af.f.Close()
-	for _, line := range lines {
-		n, err := af.f.Write(line)
-		if err != nil {
-			af.dropPartial(int64(n))
-			return writeError(s.path, "append to the history file", err)
+	return s.appendLocked(ctx, func(af *appendFile) error {
+		for _, line := range lines {
+			n, err := af.f.Write(line)
+			if err != nil {
+				af.dropPartial(int64(n))
+				return writeError(s.path, "append to the history file", err)
+			}
+			af.end += int64(n)
 		}
-		af.end += int64(n)
-	}
-	return af.sync()
+		return nil
+	})
 }
 
 // CheckWritable takes the lock and opens the history for appending, as
@@ -58,6 +50,13 @@ func (s *Store) Append(ctx context.Context, evs ...Event) error {
 // an upload whose outcome cannot be recorded must not start. Like Append, it
 // ends a torn last line and moves aside a file with nothing readable.
 func (s *Store) CheckWritable(ctx context.Context) error {
+	return s.appendLocked(ctx, func(*appendFile) error { return nil })
+}
+
+// appendLocked takes the lock, opens the history for appending (ending a
+// torn last line, moving aside a file with nothing readable), lets write
+// add its lines, and syncs before it reports success.
+func (s *Store) appendLocked(ctx context.Context, write func(*appendFile) error) error {
 	unlock, err := s.lock(ctx)
 	if err != nil {
 		return err
@@ -68,6 +67,9 @@ func (s *Store) CheckWritable(ctx context.Context) error {
 		return err
 	}
 	defer af.f.Close()
+	if err := write(af); err != nil {
+		return err
+	}
 	return af.sync()
 }
 

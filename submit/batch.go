@@ -183,6 +183,22 @@ func (c *Client) submitRecorded(ctx context.Context, st *store.Store, it BatchIt
 	done(BatchEvent{Outcome: kind, Reply: reply, Err: err, Recorded: true})
 }
 
+// NeedsCheck reports whether sub has a job worth asking the server about:
+// accepted, not hidden, and not finished — a completed job whose result is
+// not saved yet still needs its check (CheckRecorded saves it).
+func NeedsCheck(sub *store.Submission) bool {
+	if sub.Outcome != store.OutcomeSubmitted || sub.Hidden || sub.BatchID == "" || sub.AccountID == "" {
+		return false
+	}
+	switch Classify(sub.ServerStatus) {
+	case Completed:
+		return sub.ResultPath == ""
+	case Failed:
+		return false
+	}
+	return true
+}
+
 // CheckResult is what CheckRecorded found and recorded.
 type CheckResult struct {
 	Job        *Job

@@ -367,7 +367,7 @@ func (s *detailsScreen) transcriptView(sub *store.Submission, h int) string {
 	status, _ := statusOf(st.G, sub, uploading, elsewhere)
 	msg := "No transcript yet (" + status + ")."
 	switch {
-	case needsCheck(sub):
+	case submit.NeedsCheck(sub):
 		msg += " It is checked in the background; r checks now."
 	case sub.Outcome == store.OutcomeUnknown || sub.Outcome == store.OutcomeInterrupted || sub.Outcome == store.OutcomeFailed:
 		msg += " x resubmits this file."

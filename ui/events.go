@@ -390,7 +390,7 @@ func (m *Model) recheck(id string, now time.Time) tea.Cmd {
 func (m *Model) recheckAll(now time.Time) tea.Cmd {
 	n := 0
 	for _, r := range m.hist.rows {
-		if needsCheck(&r.sub) {
+		if submit.NeedsCheck(&r.sub) {
 			m.polls.track(&r.sub, now, false)
 			m.polls.next[r.sub.ID] = now
 			n++
@@ -442,7 +442,7 @@ func (m *Model) saveResult(id, dst string, overwrite bool) tea.Cmd {
 		return nil
 	}
 	if sub.ResultPath == "" {
-		if needsCheck(sub) {
+		if submit.NeedsCheck(sub) {
 			m.notice = notice{text: "no transcript yet: the job is not completed (r checks now)", kind: noticeWarn}
 		} else {
 			m.notice = notice{text: "this submission has no transcript to save", kind: noticeWarn}

@@ -42,7 +42,7 @@ type statusCheckedMsg struct {
 // track starts following s if it needs checks and is not followed yet.
 // startup spreads the first checks of a loaded history over a few seconds.
 func (p *poller) track(s *store.Submission, now time.Time, soon bool) {
-	if !needsCheck(s) {
+	if !submit.NeedsCheck(s) {
 		p.forget(s.ID)
 		return
 	}

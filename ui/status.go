@@ -51,24 +51,6 @@ func statusOf(g Glyphs, s *store.Submission, uploading, elsewhere bool) (string,
 	return g.Dots + " " + s.ServerStatus, kindPending
 }
 
-// needsCheck reports whether the background checker should look at s: a job
-// the server accepted that is still pending, or completed but not saved yet.
-func needsCheck(s *store.Submission) bool {
-	if s.Outcome != store.OutcomeSubmitted || s.Hidden || s.BatchID == "" || s.AccountID == "" {
-		return false
-	}
-	if s.ServerStatus == "" {
-		return true
-	}
-	switch submit.Classify(s.ServerStatus) {
-	case submit.Completed:
-		return s.ResultPath == ""
-	case submit.Failed:
-		return false
-	}
-	return true
-}
-
 func (st Styles) kind(k rowKind) func(strs ...string) string {
 	switch k {
 	case kindOK:
