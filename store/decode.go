@@ -35,18 +35,9 @@ const (
 type decoder struct {
 	strs        map[string]string // small repeated values, shared between events
 	lastOptions map[string]string // the last non-empty options read, shared by equal ones
-	fast        func([]byte, any) error
 }
 
-func newDecoder() *decoder { return &decoder{strs: make(map[string]string), fast: newFast()} }
-
-// newFast and shareMode are the hooks of BenchmarkLoadDecoders (an
-// experiment): the decoder tried first, and 0 no sharing, 1 strings only,
-// 2 strings and options maps.
-var (
-	newFast   = func() func([]byte, any) error { return gojson.Unmarshal }
-	shareMode = 2
-)
+func newDecoder() *decoder { return &decoder{strs: make(map[string]string)} }
 
 // decode reads one line, without its newline, into ev. For lineBad, reason
 // says why; for lineNewer, ev.V is the line's version.
@@ -55,12 +46,10 @@ func (d *decoder) decode(line []byte, ev *Event) (class lineClass, reason string
 	if isBlank(line) {
 		return lineBlank, ""
 	}
-	if d.fast(line, ev) != nil {
+	if gojson.Unmarshal(line, ev) != nil {
 		return decodeStd(line, ev)
 	}
-	if shareMode > 0 {
-		d.share(ev)
-	}
+	d.share(ev)
 	return classify(ev)
 }
 
@@ -154,7 +143,7 @@ func (d *decoder) share(ev *Event) {
 	if len(ev.Options) == 0 {
 		return // an empty map stays what it was: encoding/json tells {} from none
 	}
-	if shareMode > 1 && maps.Equal(ev.Options, d.lastOptions) {
+	if maps.Equal(ev.Options, d.lastOptions) {
 		ev.Options = d.lastOptions
 		return
 	}

@@ -49,11 +49,6 @@ func helperMain(mode, path, arg string) error {
 	case "disk":
 		return json.NewEncoder(os.Stdout).Encode(diskCheck(path))
 	case "load-rss":
-		if arg != "" {
-			if err := useCandidate(arg); err != nil {
-				return err
-			}
-		}
 		peak, err := loadRSS(path)
 		if err != nil {
 			return err
