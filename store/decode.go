@@ -134,9 +134,9 @@ func isBlank(b []byte) bool {
 // submission: loading 100,000 of them peaked at 2.05 times the file's size
 // without this, 1.95 with strings alone shared and 1.6 with options maps
 // too, for the same CPU time within the noise (store/README.md, Speed).
-// Submissions are read-only, so sharing a map between them is safe.
+// Submissions are read-only, so sharing a map between them is safe. Kinds
+// are left alone: a submission keeps one only as the outcome of a failure.
 func (d *decoder) share(ev *Event) {
-	ev.Kind = Kind(d.intern(string(ev.Kind)))
 	ev.Host = d.intern(ev.Host)
 	ev.Task = d.intern(ev.Task)
 	ev.Endpoint = d.intern(ev.Endpoint)
