@@ -131,9 +131,9 @@ func isBlank(b []byte) bool {
 // share makes the values a history repeats on every line use one copy in
 // memory: hosts, tasks, models, statuses, and the options of a run of
 // files submitted with the same settings. A loaded history holds every
-// submission: loading 100,000 of them peaked at 2.05 times the file's size
-// without this, 1.95 with strings alone shared and 1.6 with options maps
-// too, for the same CPU time within the noise (store/README.md, Speed).
+// submission: loading 100,000 of them peaked at 2.06 times the file's size
+// without this, 1.87 with strings alone shared and 1.5 with options maps
+// too, for a few percent more CPU (store/README.md, Speed).
 // Submissions are read-only, so sharing a map between them is safe. Kinds
 // are left alone: a submission keeps one only as the outcome of a failure.
 func (d *decoder) share(ev *Event) {
