@@ -46,6 +46,11 @@ const (
 type Info struct {
 	Format Format // "" when the file is not a format Probe knows
 	Length Length // unknown when the headers do not say; Probe's error says why
+	// Estimated is set when the length was worked out from frames sampled
+	// across the file rather than read from a header or counted: an MP3 with
+	// neither a Xing header nor a constant bit rate, or an ADTS stream, too
+	// large to walk within MaxRead. Such a length may be a few percent off.
+	Estimated bool
 }
 
 // ErrNotRecognised is returned for a file whose first bytes match no format
@@ -62,7 +67,7 @@ var errBudget = fmt.Errorf("needs more than %d KiB of headers", MaxRead>>10)
 func Probe(ctx context.Context, r io.ReaderAt, size int64) (Info, error) {
 	s := &source{ctx: ctx, r: r, size: size, left: MaxRead}
 	format, secs, err := s.probe()
-	info := Info{Format: format}
+	info := Info{Format: format, Estimated: s.estimated}
 	if err == nil {
 		info.Length, err = s.length(secs)
 	}
@@ -123,6 +128,8 @@ type source struct {
 	size int64
 	left int // bytes still allowed
 	head []byte
+	// estimated is set by a reader whose result is an estimate.
+	estimated bool
 }
 
 const headSize = 4 << 10

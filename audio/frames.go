@@ -2,7 +2,6 @@ package audio
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 )
 
@@ -65,9 +64,9 @@ func findChain(b []byte, parse frameParser, limit int, atEnd bool) (int, frame, 
 
 // frameStats adds up the frames walked.
 type frameStats struct {
-	frames, samples, bytes int64
-	minRate, maxRate       int // bit rates seen
-	gap                    int64
+	samples int64
+	largest int   // bytes of the largest frame
+	gap     int64 // bytes that were not frames
 }
 
 // walk adds the frames of b from p on, resyncing after damage, and counts
@@ -86,72 +85,99 @@ func (st *frameStats) walk(b []byte, p int, parse frameParser, key uint32, atEnd
 			continue
 		}
 		if p+f.size > len(b) {
-			if !atEnd {
-				return // the window ends inside this frame
+			if atEnd {
+				st.gap += int64(len(b) - p) // a cut last frame does not play
 			}
-			st.gap += int64(len(b) - p) // a cut last frame does not play
 			return
 		}
-		st.add(f)
+		st.samples += int64(f.samples)
+		st.largest = max(st.largest, f.size)
 		p += f.size
 	}
 }
 
-func (st *frameStats) add(f frame) {
-	if st.frames == 0 || f.bitrate < st.minRate {
-		st.minRate = f.bitrate
-	}
-	st.maxRate = max(st.maxRate, f.bitrate)
-	st.frames++
-	st.samples += int64(f.samples)
-	st.bytes += int64(f.size)
-}
-
-// sampleWindows is how many evenly spaced windows measure a file too large to
-// walk; windowSize how big each is (a few hundred frames at common rates).
-const (
-	sampleWindows = 12
-	windowSize    = 16 << 10
-)
+// A stream too large to walk is measured at evenly spaced windows. In each,
+// the frames whose headers start in its first span bytes are counted,
+// whatever their size: counting only the frames that fit in a window would
+// leave out big frames more often than small ones and overstate a VBR
+// file's length. Many small windows follow a recording's quiet and busy
+// stretches better than a few large ones; still, a VBR stream measured this
+// way can be a few percent off, and Info.Estimated says so.
+const maxWindows = 128
 
 // frameSeconds measures the frames in [first, end), where first is the
 // offset of a trusted frame f and head holds the file's bytes from first on
-// (all of them when whole is true).
-func (s *source) frameSeconds(first, end int64, head []byte, whole bool, parse frameParser, f frame) (float64, error) {
+// (all of them when whole is true). It reports whether the result is an
+// estimate from sampled frames.
+func (s *source) frameSeconds(first, end int64, head []byte, whole bool, parse frameParser, f frame) (float64, bool, error) {
 	region := end - first
 	var st frameStats
 	if whole {
 		st.walk(head, 0, parse, f.key, true)
 		if st.gap > max(region/100, 1024) {
-			return 0, fmt.Errorf("%d of %d bytes are not audio frames: garbage?", st.gap, region)
+			return 0, false, fmt.Errorf("%d of %d bytes are not audio frames: garbage?", st.gap, region)
 		}
-		return float64(st.samples) / float64(f.rate), nil
+		return float64(st.samples) / float64(f.rate), false, nil
 	}
-	// Windows spread from the first frame to the end; the first is head.
-	st.walk(head[:min(len(head), windowSize)], 0, parse, f.key, false)
-	step := (region - windowSize) / (sampleWindows - 1)
-	for i := int64(1); i < sampleWindows; i++ {
+	// A window reads its span and enough after it to confirm the first frame
+	// in it by the one that follows, at twice the largest frame seen so far.
+	st.walk(head, 0, parse, f.key, false)
+	largest := max(f.size, st.largest)
+	span := max(1024, 2*largest)
+	readLen := span + 4*largest + 16
+	windows := min(maxWindows, (s.left-readLen)/readLen)
+	if windows < 8 || region < int64(windows*readLen) {
+		return 0, false, errBudget
+	}
+	var samples int64
+	minRate, maxRate := f.bitrate, f.bitrate
+	step := (region - int64(readLen)) / int64(windows-1)
+	for i := range int64(windows) {
 		off := first + i*step
-		if i == sampleWindows-1 {
-			off = end - windowSize
-		}
-		b, err := s.at(off, windowSize)
+		b, err := s.at(off, readLen)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
-		p, g, ok := findChain(b, parse, len(b), i == sampleWindows-1)
-		if !ok || g.key != f.key {
-			return 0, fmt.Errorf("no audio frames at byte %d: garbage?", off)
+		p, ok := syncTo(b, parse, f.key, span)
+		if !ok {
+			return 0, false, fmt.Errorf("no audio frames at byte %d: garbage?", off)
 		}
-		st.walk(b, p, parse, f.key, i == sampleWindows-1)
+		for p < span {
+			g, ok := parse(b[p:])
+			if !ok || g.key != f.key {
+				q, ok := syncTo(b[p+1:], parse, f.key, span-p-1)
+				if !ok {
+					break
+				}
+				p += q + 1
+				continue
+			}
+			samples += int64(g.samples)
+			minRate, maxRate = min(minRate, g.bitrate), max(maxRate, g.bitrate)
+			p += g.size
+		}
 	}
-	if st.bytes == 0 {
-		return 0, errors.New("no whole frame in the sampled windows")
+	if minRate > 0 && minRate == maxRate {
+		// Constant bit rate: the size says it exactly.
+		return float64(region) * 8 / float64(minRate), false, nil
 	}
-	if st.minRate > 0 && st.minRate == st.maxRate {
-		return float64(region) * 8 / float64(st.minRate), nil // constant bit rate
+	return float64(region) * float64(samples) / float64(windows*span) / float64(f.rate), true, nil
+}
+
+// syncTo returns the first offset before limit where a frame of the stream
+// (key) starts and the next one follows it.
+func syncTo(b []byte, parse frameParser, key uint32, limit int) (int, bool) {
+	for p := range min(limit, len(b)) {
+		if b[p] != 0xFF {
+			continue
+		}
+		if f, ok := parse(b[p:]); ok && f.key == key && p+f.size < len(b) {
+			if g, ok := parse(b[p+f.size:]); ok && g.key == key {
+				return p, true
+			}
+		}
 	}
-	return float64(region) * float64(st.samples) / float64(st.bytes) / float64(f.rate), nil
+	return 0, false
 }
 
 // trailerStart returns where the tags appended after the frames begin (an

@@ -97,17 +97,15 @@ func (s *source) mpegOrADTS(start int64) (Format, float64, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	// Walk the whole stream when it fits in what is left of the budget
-	// (keeping some for the tail check); otherwise read the first window.
-	whole := end-start <= int64(s.left-2*windowSize)
-	n := int(min(end-start, firstWindow+windowSize))
-	if whole {
-		n = int(end - start)
-	}
-	b, err := s.at(start, n)
+	// Find the first frames in the first window, then read the rest of the
+	// stream to walk it whole when it fits in what is left of the budget
+	// (keeping some for the tail check).
+	region := end - start
+	b, err := s.at(start, int(min(region, firstWindow)))
 	if err != nil {
 		return "", 0, err
 	}
+	whole := int64(len(b)) == region
 	format, parse := MP3, frameParser(parseMPEG)
 	p, f, ok := findChain(b, parse, firstWindow, whole)
 	if !ok {
@@ -116,13 +114,21 @@ func (s *source) mpegOrADTS(start int64) (Format, float64, error) {
 			return "", 0, ErrNotRecognised
 		}
 	}
+	if rest := region - int64(len(b)); rest > 0 && rest <= int64(s.left-tailCheck) {
+		more, err := s.at(start+int64(len(b)), int(rest))
+		if err != nil {
+			return "", 0, err
+		}
+		b, whole = append(b[:len(b):len(b)], more...), true
+	}
 	first := start + int64(p)
 	if format == MP3 {
 		if secs, ok, err := s.mp3Header(b[p:], f, first, end); ok || err != nil {
 			return format, secs, err
 		}
 	}
-	secs, err := s.frameSeconds(first, end, b[p:], whole, parse, f)
+	secs, estimated, err := s.frameSeconds(first, end, b[p:], whole, parse, f)
+	s.estimated = estimated
 	// Without a header saying otherwise, take off the silence every encoder
 	// of the format puts first.
 	delay := float64(aacPriming)
@@ -232,7 +238,7 @@ func isEncoderName(b []byte) bool {
 // framesAtEnd checks that the stream still has frames like f near its end,
 // so that a header followed by garbage, or by another file, is not believed.
 func (s *source) framesAtEnd(first, end int64, f frame) error {
-	from := max(first, end-windowSize)
+	from := max(first, end-tailCheck)
 	b, err := s.at(from, int(end-from))
 	if err != nil {
 		return err
@@ -247,3 +253,7 @@ func (s *source) framesAtEnd(first, end int64, f frame) error {
 	}
 	return fmt.Errorf("no audio frames in the last %d bytes: garbage at the end?", len(b))
 }
+
+// tailCheck is how much of the end of an MP3 with a Xing or VBRI header is
+// read to find the frames still there.
+const tailCheck = 16 << 10
