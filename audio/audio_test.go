@@ -238,3 +238,37 @@ func countFrames(t *testing.T, b []byte) int {
 	}
 	return n
 }
+
+// No encoder this project can install writes VBRI (Fraunhofer's VBR header),
+// so this test puts one in front of a VBR stream that has no header: the
+// length must come from its frame count.
+func TestVBRIHeader(t *testing.T) {
+	frames := frameRun(t, "speech-vbr.mp3")
+	n := countFrames(t, frames)
+	vbri := func(count int) []byte {
+		size := 144 * 128000 / 44100 // a 128 kbit/s frame: room for the header
+		f := make([]byte, size)
+		copy(f, []byte{0xFF, 0xFB, 0x90, 0xC4}) // MPEG-1 layer III, 128 kbit/s, 44.1 kHz, mono
+		v := f[36:]
+		copy(v, "VBRI")
+		binary.BigEndian.PutUint16(v[4:], 1)                         // version
+		binary.BigEndian.PutUint32(v[10:], uint32(size+len(frames))) // bytes
+		binary.BigEndian.PutUint32(v[14:], uint32(count))            // frames
+		return append(f, frames...)
+	}
+	for _, tc := range []struct {
+		count int
+		want  time.Duration
+	}{
+		{n, speechLength},
+		{2 * n, secs(float64(2*n*1152-1105) / 44100)}, // the header, not the frames, decides
+	} {
+		info, err := probeBytes(t, vbri(tc.count))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := info.Length.Duration(); !within(got, tc.want) || info.Estimated {
+			t.Errorf("VBRI with %d frames: length %v (estimated %v), want %v", tc.count, got, info.Estimated, tc.want)
+		}
+	}
+}
