@@ -101,7 +101,7 @@ func TestCancelled(t *testing.T) {
 
 // frameRun returns the frames of an MP3 or ADTS fixture without its tags,
 // for building long streams out of them.
-func frameRun(t *testing.T, name string) []byte {
+func frameRun(t testing.TB, name string) []byte {
 	t.Helper()
 	b := fixture(t, name)
 	if string(b[:3]) == "ID3" {
@@ -168,22 +168,6 @@ func TestLargeFilesWithinBudget(t *testing.T) {
 }
 
 func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
-
-// boxOffset returns where the top-level box typ starts in an MP4 file.
-func boxOffset(t *testing.T, b []byte, typ string) int {
-	for off := 0; off+8 <= len(b); {
-		size := int(binary.BigEndian.Uint32(b[off:]))
-		if string(b[off+4:off+8]) == typ {
-			return off
-		}
-		if size < 8 {
-			break
-		}
-		off += size
-	}
-	t.Fatalf("no %s box", typ)
-	return 0
-}
 
 // Streams without an index and too large to walk are measured from frames
 // sampled across the file: an estimate, and said to be one, unless the bit
