@@ -43,6 +43,7 @@ var fixtures = []struct {
 	{"speech.webm", audio.Matroska, speechLength},
 	{"speech.mkv", audio.Matroska, speechLength},
 	{"speech.aac", audio.ADTS, speechLength},
+	{"speech-8k.aac", audio.ADTS, speechLength},
 	{"speech.wma", audio.ASF, speechLength},
 	{"hello.wav", audio.WAV, helloLength},
 	{"hello.flac", audio.FLAC, helloLength},

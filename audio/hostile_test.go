@@ -216,3 +216,18 @@ func oggCRC(page []byte) uint32 {
 	}
 	return crc
 }
+
+// A page that looks like the stream's last but fails its CRC (junk after the
+// end, or a forged page) is not believed.
+func TestOggForgedLastPage(t *testing.T) {
+	for _, name := range []string{"speech.ogg", "speech.opus"} {
+		b := fixture(t, name)
+		last := b[bytes.LastIndex(b, []byte("OggS")):]
+		forged := bytes.Clone(last)
+		copy(forged[6:], le64(3600*48000)) // an hour, CRC left as it was
+		info, err := probeHostile(t, append(bytes.Clone(b), forged...))
+		if got, _ := info.Length.Duration(); err != nil || !within(got, speechLength) {
+			t.Errorf("%s with a forged last page: %v, %v; want %v", name, got, err, speechLength)
+		}
+	}
+}
