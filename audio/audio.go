@@ -241,6 +241,9 @@ func (s *source) probe() (Format, float64, error) {
 	if err != nil {
 		return "", 0, err
 	}
+	if start >= s.size {
+		return "", 0, errors.New("nothing but ID3v2 tags")
+	}
 	magic, err := s.upTo(start, 4)
 	if err != nil {
 		return "", 0, err

@@ -135,6 +135,8 @@ func TestHostileHeadersUnknown(t *testing.T) {
 		{"flac garbage after STREAMINFO", append(bytes.Clone(flac[:8+34+200]), garbage(30000)...)},
 		{"mp3 Xing frame count huge", patch(t, mp3, "Info", 8, be32(0xFFFFFFF0))},
 		{"mp3 Xing byte count past the end", patch(t, mp3, "Info", 12, be32(1<<30))},
+		{"mp3 Xing frame count 1", patch(t, mp3, "Info", 8, be32(1))},
+		{"ID3v2 tag past the end", append([]byte("ID3\x04\x00\x00\x7f\x7f\x7f\x7f"), cbr...)},
 		{"mp3 first frames then garbage", append(bytes.Clone(cbr[:1000]), garbage(50000)...)},
 		{"mp3 Xing then garbage", append(bytes.Clone(mp3[:2000]), garbage(50000)...)},
 		{"ogg granule huge", oggGranule(ogg, 1<<62)},

@@ -155,9 +155,13 @@ func (s *source) mp3Header(b []byte, f frame, first, end int64) (float64, bool, 
 	frameBytes := b[:min(len(b), f.size)]
 	var frames, bytes int64
 	trim := int64(mp3Delay) // unless a LAME tag says otherwise
+	xing := 0
+	if f.layer3 {
+		xing = xingAt(frameBytes, f)
+	}
 	switch {
-	case f.layer3 && xingAt(frameBytes, f) > 0:
-		x := frameBytes[xingAt(frameBytes, f):]
+	case xing > 0:
+		x := frameBytes[xing:]
 		flags := binary.BigEndian.Uint32(x[4:])
 		p := 8
 		if flags&1 == 0 {
@@ -191,9 +195,15 @@ func (s *source) mp3Header(b []byte, f frame, first, end int64) (float64, bool, 
 		return 0, false, nil
 	}
 	// The header counts the frames after it, and the bytes from its own frame
-	// on. More bytes than the file holds is a cut file.
-	if bytes > end-first+int64(f.size) {
+	// on. More bytes than the file holds is a cut file; far fewer frames than
+	// the bytes can hold is a header that belongs to something else.
+	switch {
+	case frames == 0:
+		return 0, false, nil // measure the frames instead
+	case bytes > end-first+int64(f.size):
 		return 0, true, fmt.Errorf("the header declares %d bytes of frames, the file holds %d: truncated?", bytes, end-first)
+	case (end-first)/frames > maxMPEGFrame:
+		return 0, true, fmt.Errorf("the header declares %d frames, too few for %d bytes", frames, end-first)
 	}
 	if err := s.framesAtEnd(first, end, f); err != nil {
 		return 0, true, err
@@ -253,6 +263,10 @@ func (s *source) framesAtEnd(first, end int64, f frame) error {
 	}
 	return fmt.Errorf("no audio frames in the last %d bytes: garbage at the end?", len(b))
 }
+
+// maxMPEGFrame is the size of the largest MPEG audio frame (layer II at
+// 384 kbit/s and 32 kHz).
+const maxMPEGFrame = 1729
 
 // tailCheck is how much of the end of an MP3 with a Xing or VBRI header is
 // read to find the frames still there.
