@@ -59,7 +59,9 @@ func (s *source) aiff() (float64, error) {
 	switch {
 	case !haveComm:
 		return 0, errors.New("no COMM chunk")
-	case ssndOff < 0 && frames == 0:
+	case frames == 0 && ssndOff >= 0 && s.size-ssndOff > 8:
+		return 0, fmt.Errorf("COMM declares 0 frames but %d bytes of sound follow (written to a pipe?)", s.size-ssndOff-8)
+	case frames == 0:
 		return 0, nil
 	case ssndOff < 0:
 		return 0, errors.New("no SSND chunk: truncated?")
@@ -67,8 +69,6 @@ func (s *source) aiff() (float64, error) {
 		return 0, fmt.Errorf("SSND chunk declares %d bytes, the file holds %d: truncated?", ssndSize, s.size-ssndOff)
 	case frameBytes > 0 && ssndSize-8 < int64(frames)*frameBytes:
 		return 0, fmt.Errorf("COMM declares %.0f frames, SSND holds %d bytes", frames, ssndSize-8)
-	case frames == 0 && ssndSize > 8:
-		return 0, fmt.Errorf("COMM declares 0 frames but SSND holds %d bytes", ssndSize-8)
 	}
 	return frames / rate, nil
 }

@@ -41,6 +41,7 @@ var fixtures = []struct {
 	{"speech.mov", audio.MP4, speechLength},
 	{"speech.mp4", audio.MP4, speechLength}, // 3.5 s of video: the sound track counts
 	{"speech.webm", audio.Matroska, speechLength},
+	{"speech-live.webm", audio.Matroska, speechLength}, // no Duration: measured by its last block
 	{"speech.mkv", audio.Matroska, speechLength},
 	{"speech.aac", audio.ADTS, speechLength},
 	{"speech-8k.aac", audio.ADTS, speechLength},

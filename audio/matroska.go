@@ -18,6 +18,11 @@ const (
 	ebmlTimestampScale  = 0x2AD7B1
 	ebmlDuration        = 0x4489
 	ebmlCluster         = 0x1F43B675
+	ebmlTimestamp       = 0xE7
+	ebmlSimpleBlock     = 0xA3
+	ebmlBlockGroup      = 0xA0
+	ebmlBlock           = 0xA1
+	ebmlBlockDuration   = 0x9B
 	ebmlVoid            = 0xEC
 	ebmlUnknownSize     = -1
 	matroskaMaxInfoSize = 64 << 10 // a title, app names, a date: far less
@@ -128,7 +133,18 @@ func (s *source) matroska() (float64, error) {
 	if infoAt < 0 {
 		return 0, errors.New("no Segment Info before the clusters")
 	}
-	return s.matroskaInfo(infoAt)
+	scale, duration, ok, err := s.matroskaInfo(infoAt)
+	if err != nil || ok {
+		return duration * float64(scale) / 1e9, err
+	}
+	// A recording written live or to a pipe (a browser's MediaRecorder
+	// writes WebM this way) has no Duration: its last block says where it
+	// ends.
+	last, err := s.matroskaLastBlock(seg.data, end)
+	if err != nil {
+		return 0, fmt.Errorf("no Duration in Segment Info, and %w", err)
+	}
+	return float64(last) * float64(scale) / 1e9, nil
 }
 
 // seekHeadInfo returns the position of Info (from the Segment's data) that a
@@ -164,17 +180,18 @@ func (s *source) seekHeadInfo(head ebmlElement) (int64, bool) {
 	return pos, found
 }
 
-// matroskaInfo reads TimestampScale and Duration from the Info at off.
-func (s *source) matroskaInfo(off int64) (float64, error) {
+// matroskaInfo reads TimestampScale and Duration from the Info at off, and
+// whether there is a Duration.
+func (s *source) matroskaInfo(off int64) (uint64, float64, bool, error) {
 	info, err := s.ebmlAt(off)
 	if err != nil || info.id != ebmlInfo || info.size == ebmlUnknownSize || info.size > matroskaMaxInfoSize {
-		return 0, errors.New("bad Segment Info")
+		return 0, 0, false, errors.New("bad Segment Info")
 	}
 	b, err := s.at(info.data, int(info.size))
 	if err != nil {
-		return 0, err
+		return 0, 0, false, err
 	}
-	scale, duration := uint64(1_000_000), -1.0
+	scale, duration, found := uint64(1_000_000), 0.0, false
 	walkEBML(b, func(id uint32, v []byte) {
 		switch id {
 		case ebmlTimestampScale:
@@ -184,19 +201,103 @@ func (s *source) matroskaInfo(off int64) (float64, error) {
 		case ebmlDuration:
 			switch len(v) {
 			case 4:
-				duration = float64(math.Float32frombits(binary.BigEndian.Uint32(v)))
+				duration, found = float64(math.Float32frombits(binary.BigEndian.Uint32(v))), true
 			case 8:
-				duration = math.Float64frombits(binary.BigEndian.Uint64(v))
+				duration, found = math.Float64frombits(binary.BigEndian.Uint64(v)), true
 			}
 		}
 	})
 	switch {
-	case duration < 0 || math.IsNaN(duration):
-		return 0, errors.New("no Duration in Segment Info (a live or piped recording?)")
+	case math.IsNaN(duration) || duration < 0:
+		return 0, 0, false, fmt.Errorf("Duration %v", duration)
 	case scale == 0 || scale > 1e12:
-		return 0, fmt.Errorf("TimestampScale %d", scale)
+		return 0, 0, false, fmt.Errorf("TimestampScale %d", scale)
 	}
-	return duration * float64(scale) / 1e9, nil
+	return scale, duration, found, nil
+}
+
+// matroskaTail is how much of the end of a Matroska file is searched for its
+// last cluster: clusters of audio are a few seconds, tens of kilobytes.
+const matroskaTail = 128 << 10
+
+// matroskaLastBlock returns the timestamp (in TimestampScale units) at which
+// the last block of the last cluster in the file's tail ends, as far as the
+// blocks say (a block without a BlockDuration is counted at its start).
+func (s *source) matroskaLastBlock(segData, end int64) (int64, error) {
+	from := max(segData, end-matroskaTail)
+	b, err := s.at(from, int(end-from))
+	if err != nil {
+		return 0, err
+	}
+	tries := 0
+	for i := len(b) - 4; i >= 0 && tries < 64; i-- {
+		if binary.BigEndian.Uint32(b[i:]) != ebmlCluster {
+			continue
+		}
+		tries++
+		size, n := ebmlVint(b[i+4:], 8)
+		if n == 0 {
+			continue
+		}
+		body := b[i+4+n:]
+		if size &= 1<<(7*n) - 1; size != 1<<(7*n)-1 && size < uint64(len(body)) {
+			body = body[:size]
+		}
+		if last, ok := clusterEnd(body); ok {
+			return last, nil
+		}
+	}
+	return 0, errors.New("no cluster with a timestamp and blocks in the file's tail")
+}
+
+// clusterEnd returns when the last block of a cluster ends. The cluster's
+// Timestamp must come first, as muxers write it: a lookalike of the cluster
+// ID inside media data is not mistaken for one.
+func clusterEnd(cluster []byte) (int64, bool) {
+	var (
+		base   uint64
+		last   int64
+		blocks int
+		first  = true
+		bad    bool
+	)
+	blockEnd := func(block []byte, duration uint64) {
+		_, n := ebmlVint(block, 8) // the track number
+		if n == 0 || len(block) < n+2 {
+			return
+		}
+		at := int64(base) + int64(int16(binary.BigEndian.Uint16(block[n:]))) + int64(duration)
+		last, blocks = max(last, at), blocks+1
+	}
+	walkEBML(cluster, func(id uint32, v []byte) {
+		if first && id != ebmlTimestamp {
+			bad = true
+		}
+		first = false
+		switch id {
+		case ebmlTimestamp:
+			u, ok := ebmlUint(v)
+			base, bad = u, bad || !ok || u > math.MaxInt32*1000
+		case ebmlSimpleBlock:
+			blockEnd(v, 0)
+		case ebmlBlockGroup:
+			var block []byte
+			var duration uint64
+			walkEBML(v, func(id uint32, v []byte) {
+				switch id {
+				case ebmlBlock:
+					block = v
+				case ebmlBlockDuration:
+					duration, _ = ebmlUint(v)
+					duration = min(duration, math.MaxInt32)
+				}
+			})
+			if block != nil {
+				blockEnd(block, duration)
+			}
+		}
+	})
+	return last, !bad && blocks > 0
 }
 
 // walkEBML calls fn with each child element of known size in b.

@@ -131,15 +131,18 @@ func (s *source) mpegOrADTS(start int64) (Format, float64, error) {
 	s.estimated = estimated
 	// Without a header saying otherwise, take off the silence every encoder
 	// of the format puts first.
-	delay := float64(aacPriming)
-	if format == MP3 {
+	var delay float64
+	switch {
+	case format == ADTS:
+		delay = aacPriming
+	case f.layer3:
 		delay = mp3Delay
 	}
 	return format, max(0, secs-delay/float64(f.rate)), err
 }
 
-// An MP3 starts with LAME's encoder delay (576 samples) and the decoder's
-// (529): silence that is not part of the recording, which a LAME tag
+// A layer III stream starts with LAME's encoder delay (576 samples) and the
+// decoder's (529): silence that is not part of the recording, which a LAME tag
 // declares exactly and a file without one still has. An AAC stream starts
 // with 1024 samples of encoder priming, and ADTS has nowhere to say so.
 const (
