@@ -40,5 +40,5 @@ func FuzzMPEG(f *testing.F) {
 }
 func FuzzOgg(f *testing.F)      { fuzzProbe(f, "speech.opus", "speech.ogg", "hello.ogg") }
 func FuzzMP4(f *testing.F)      { fuzzProbe(f, "speech.m4a", "speech.mov", "speech.mp4") }
-func FuzzMatroska(f *testing.F) { fuzzProbe(f, "speech.webm", "speech.mkv") }
+func FuzzMatroska(f *testing.F) { fuzzProbe(f, "speech.webm", "speech.mkv", "speech-live.webm") }
 func FuzzASF(f *testing.F)      { fuzzProbe(f, "speech.wma") }
