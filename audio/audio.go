@@ -67,9 +67,10 @@ var errBudget = fmt.Errorf("needs more than %d KiB of headers", MaxRead>>10)
 func Probe(ctx context.Context, r io.ReaderAt, size int64) (Info, error) {
 	s := &source{ctx: ctx, r: r, size: size, left: MaxRead}
 	format, secs, err := s.probe()
-	info := Info{Format: format, Estimated: s.estimated}
+	info := Info{Format: format}
 	if err == nil {
 		info.Length, err = s.length(secs)
+		info.Estimated = s.estimated && err == nil
 	}
 	if err != nil {
 		if format != "" {
