@@ -29,11 +29,11 @@ func Duration(d time.Duration) string {
 		return fmt.Sprintf("%d min %d s", m, sec)
 	}
 	m := d.Round(time.Minute)
-	h, min := int64(m/time.Hour), int64(m%time.Hour/time.Minute)
-	if min == 0 {
+	h, mins := int64(m/time.Hour), int64(m%time.Hour/time.Minute)
+	if mins == 0 {
 		return fmt.Sprintf("%d h", h)
 	}
-	return fmt.Sprintf("%d h %d min", h, min)
+	return fmt.Sprintf("%d h %d min", h, mins)
 }
 
 // Length formats a file's length: Duration, or "?" when it is unknown.

@@ -30,7 +30,7 @@ type Table struct {
 // and that is what fwbatch's jobs pay: the table holds list × 0.6.
 const (
 	batchDiscount = 0.40
-	defaultSource = "Fireworks list price, fireworks.ai/pricing as of 2026-11-30, less the 40% batch discount"
+	defaultSource = "Fireworks list price from fireworks.ai/pricing, recorded 2026-11-30, less the 40% batch discount"
 )
 
 var listPerMinute = map[string]float64{
