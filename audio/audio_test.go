@@ -40,6 +40,7 @@ var fixtures = []struct {
 	{"speech.m4a", audio.MP4, speechLength},
 	{"speech.mov", audio.MP4, speechLength},
 	{"speech.mp4", audio.MP4, speechLength}, // 3.5 s of video: the sound track counts
+	{"speech-frag.mp4", audio.MP4, speechLength},
 	{"speech.webm", audio.Matroska, speechLength},
 	{"speech-live.webm", audio.Matroska, speechLength}, // no Duration: measured by its last block
 	{"speech.mkv", audio.Matroska, speechLength},

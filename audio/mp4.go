@@ -4,14 +4,16 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // MP4, M4A and MOV files are trees of boxes (QuickTime "atoms"). The length
 // is in the movie box: the sound track's header (tkhd, in the movie's time
 // scale, after edits such as the AAC encoder's priming samples), else its
-// media header (mdhd), else the fragment duration of a fragmented file
-// (mehd). Only box headers are read on the way, so an index written at the
-// end behind gigabytes of media costs a few small reads.
+// media header (mdhd). A fragmented file's movie box describes at most its
+// first part: its length is the fragment duration (mehd), else where the
+// last fragment's samples end. Only box headers are read on the way, so an
+// index written at the end behind gigabytes of media costs a few small reads.
 
 func isMP4Start(boxType string) bool {
 	switch boxType {
@@ -51,10 +53,10 @@ func (s *source) boxAt(off, limit int64) (box, error) {
 	return b, nil
 }
 
-// children calls fn for each box inside [from, to).
-func (s *source) children(from, to int64, fn func(box) error) error {
+// children calls fn for each box inside [from, to), at most limit of them.
+func (s *source) children(from, to int64, limit int, fn func(box) error) error {
 	for i, off := 0, from; off+8 <= to; i++ {
-		if i == maxChunks {
+		if i == limit {
 			return errors.New("too many boxes")
 		}
 		b, err := s.boxAt(off, to)
@@ -69,19 +71,29 @@ func (s *source) children(from, to int64, fn func(box) error) error {
 	return nil
 }
 
+// maxTopBoxes bounds the top level, where a fragmented file has a moof and
+// an mdat per fragment: two hours in 2-second fragments is 7,200 boxes.
+const maxTopBoxes = 1 << 15
+
 // mp4Track is what one trak box says.
 type mp4Track struct {
+	id            uint32
 	sound         bool
 	duration      uint64 // tkhd, in the movie's time scale
 	mediaDuration uint64 // mdhd
 	mediaScale    uint32
+	mediaStart    int64 // the first edit's media time: where playing starts
 }
 
 func (s *source) mp4() (float64, error) {
 	var moov *box
-	err := s.children(0, s.size, func(b box) error {
-		if b.typ == "moov" && moov == nil {
+	lastMoof := int64(-1)
+	err := s.children(0, s.size, maxTopBoxes, func(b box) error {
+		switch {
+		case b.typ == "moov" && moov == nil:
 			moov = &b
+		case b.typ == "moof":
+			lastMoof = b.body - 8
 		}
 		return nil
 	})
@@ -92,16 +104,16 @@ func (s *source) mp4() (float64, error) {
 		return 0, errors.New("no movie box (moov), which a cut file often lacks")
 	}
 	var (
-		movieScale    uint32
-		movieDuration uint64
-		fragment      uint64
-		sound         *mp4Track
+		movieScale uint32
+		fragment   uint64            // mehd: the duration of a fragmented movie
+		trexes     map[uint32]uint32 // default sample duration per track
+		sound      *mp4Track
 	)
-	err = s.children(moov.body, moov.end, func(b box) error {
+	err = s.children(moov.body, moov.end, maxChunks, func(b box) error {
 		switch b.typ {
 		case "mvhd":
-			ts, d, err := s.fullBoxTime(b)
-			movieScale, movieDuration = ts, d
+			ts, _, err := s.fullBoxTime(b)
+			movieScale = ts
 			return err
 		case "trak":
 			t, err := s.mp4Track(b)
@@ -110,17 +122,19 @@ func (s *source) mp4() (float64, error) {
 			}
 			return err
 		case "mvex":
-			return s.children(b.body, b.end, func(c box) error {
-				if c.typ == "mehd" {
-					p, err := s.at(c.body, int(min(c.end-c.body, 12)))
-					if err != nil || len(p) < 8 {
-						return errors.New("mehd box cut short")
-					}
-					if p[0] == 1 && len(p) >= 12 {
-						fragment = binary.BigEndian.Uint64(p[4:])
-					} else {
-						fragment = uint64(binary.BigEndian.Uint32(p[4:]))
-					}
+			trexes = map[uint32]uint32{}
+			return s.children(b.body, b.end, maxChunks, func(c box) error {
+				p, err := s.at(c.body, int(min(c.end-c.body, 16)))
+				if err != nil || len(p) < 8 {
+					return fmt.Errorf("%s box cut short", c.typ)
+				}
+				switch {
+				case c.typ == "mehd" && p[0] == 1 && len(p) >= 12:
+					fragment = binary.BigEndian.Uint64(p[4:])
+				case c.typ == "mehd":
+					fragment = uint64(binary.BigEndian.Uint32(p[4:]))
+				case c.typ == "trex" && len(p) >= 16:
+					trexes[binary.BigEndian.Uint32(p[4:])] = binary.BigEndian.Uint32(p[12:])
 				}
 				return nil
 			})
@@ -137,29 +151,67 @@ func (s *source) mp4() (float64, error) {
 		return 0, errors.New("no movie header (mvhd) or a zero time scale")
 	case sound.duration == undefinedDuration || sound.mediaDuration == undefinedDuration:
 		return 0, errors.New("the sound track's duration is undefined")
+	case lastMoof >= 0:
+		// Fragmented: the movie box describes at most the first part.
+		if fragment > 0 {
+			return float64(fragment) / float64(movieScale), nil
+		}
+		end, err := s.fragmentEnd(lastMoof, sound.id, trexes[sound.id])
+		if err != nil {
+			return 0, err
+		}
+		if sound.mediaScale == 0 || end < sound.mediaStart {
+			return 0, errors.New("the last fragment ends before the sound starts")
+		}
+		return float64(end-sound.mediaStart) / float64(sound.mediaScale), nil
 	case sound.duration > 0:
 		return float64(sound.duration) / float64(movieScale), nil
 	case sound.mediaDuration > 0 && sound.mediaScale > 0:
 		return float64(sound.mediaDuration) / float64(sound.mediaScale), nil
-	case fragment > 0:
-		return float64(fragment) / float64(movieScale), nil
-	case movieDuration == 0:
-		return 0, errors.New("fragmented without a total duration (mehd)")
 	}
 	return 0, errors.New("the sound track declares no duration")
 }
 
-// mp4Track reads a trak box's tkhd, mdhd and hdlr.
+// mp4Track reads a trak box's tkhd, edit list, mdhd and hdlr.
 func (s *source) mp4Track(trak box) (mp4Track, error) {
 	var t mp4Track
-	err := s.children(trak.body, trak.end, func(b box) error {
+	err := s.children(trak.body, trak.end, maxChunks, func(b box) error {
 		switch b.typ {
 		case "tkhd":
 			_, d, err := s.fullBoxTime(b)
-			t.duration = d
-			return err
+			if err != nil {
+				return err
+			}
+			// The track id follows two times, 32- or 64-bit; fullBoxTime
+			// has checked the box holds it.
+			p, err := s.at(b.body, 24)
+			if err != nil {
+				return err
+			}
+			at := 12
+			if p[0] == 1 {
+				at = 20
+			}
+			t.id, t.duration = binary.BigEndian.Uint32(p[at:]), d
+			return nil
+		case "edts":
+			return s.children(b.body, b.end, maxChunks, func(c box) error {
+				if c.typ != "elst" {
+					return nil
+				}
+				p, err := s.at(c.body, int(min(c.end-c.body, 8+20)))
+				if err != nil || len(p) < 8+12 {
+					return nil // no edit: playing starts at 0
+				}
+				if p[0] == 1 && len(p) >= 8+16 {
+					t.mediaStart = max(0, int64(binary.BigEndian.Uint64(p[16:])))
+				} else {
+					t.mediaStart = max(0, int64(int32(binary.BigEndian.Uint32(p[12:]))))
+				}
+				return nil
+			})
 		case "mdia":
-			return s.children(b.body, b.end, func(c box) error {
+			return s.children(b.body, b.end, maxChunks, func(c box) error {
 				switch c.typ {
 				case "mdhd":
 					ts, d, err := s.fullBoxTime(c)
@@ -178,6 +230,106 @@ func (s *source) mp4Track(trak box) (mp4Track, error) {
 		return nil
 	})
 	return t, err
+}
+
+// maxTrunBytes bounds the sample table of the last fragment that is read:
+// a fragment of a few seconds lists a few hundred samples.
+const maxTrunBytes = 64 << 10
+
+// fragmentEnd returns where (in the track's media time scale) the track's
+// samples in the movie fragment at off end: the fragment's decode time
+// (tfdt) plus the durations its runs (trun) list, or the default duration
+// (tfhd, else trex) for each sample.
+func (s *source) fragmentEnd(off int64, track, trexDuration uint32) (int64, error) {
+	moof, err := s.boxAt(off, s.size)
+	if err != nil {
+		return 0, err
+	}
+	var (
+		found, haveTime bool
+		start, total    uint64
+	)
+	err = s.children(moof.body, moof.end, maxChunks, func(traf box) error {
+		if traf.typ != "traf" {
+			return nil
+		}
+		mine, defaultDuration := false, uint64(trexDuration)
+		return s.children(traf.body, traf.end, maxChunks, func(b box) error {
+			if b.end-b.body > maxTrunBytes {
+				return errors.New("the last fragment's sample table is too large to read")
+			}
+			p, err := s.at(b.body, int(b.end-b.body))
+			if err != nil || len(p) < 8 {
+				return fmt.Errorf("%s box cut short", b.typ)
+			}
+			flags := binary.BigEndian.Uint32(p) & 0xFFFFFF
+			switch b.typ {
+			case "tfhd":
+				mine = binary.BigEndian.Uint32(p[4:]) == track
+				at := 8
+				for _, f := range []struct {
+					bit  uint32
+					size int
+				}{{0x01, 8}, {0x02, 4}} {
+					if flags&f.bit != 0 {
+						at += f.size
+					}
+				}
+				if flags&0x08 != 0 && len(p) >= at+4 {
+					defaultDuration = uint64(binary.BigEndian.Uint32(p[at:]))
+				}
+				found = found || mine
+			case "tfdt":
+				if !mine {
+					return nil
+				}
+				if p[0] == 1 && len(p) >= 12 {
+					start = binary.BigEndian.Uint64(p[4:])
+				} else {
+					start = uint64(binary.BigEndian.Uint32(p[4:]))
+				}
+				haveTime = true
+			case "trun":
+				if !mine {
+					return nil
+				}
+				count := uint64(binary.BigEndian.Uint32(p[4:]))
+				at := 8 // then the optional data offset and first sample flags
+				if flags&0x01 != 0 {
+					at += 4
+				}
+				if flags&0x04 != 0 {
+					at += 4
+				}
+				if flags&0x100 == 0 {
+					total += count * defaultDuration
+					return nil
+				}
+				entry := 0
+				for _, bit := range []uint32{0x100, 0x200, 0x400, 0x800} {
+					if flags&bit != 0 {
+						entry += 4
+					}
+				}
+				if len(p) < at || uint64(len(p)-at)/uint64(entry) < count {
+					return errors.New("trun box cut short")
+				}
+				for i := range int(count) {
+					total += uint64(binary.BigEndian.Uint32(p[at+i*entry:]))
+				}
+			}
+			return nil
+		})
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case !found || !haveTime:
+		return 0, errors.New("the last fragment has no timed samples of the sound track")
+	case start > math.MaxInt64/2 || total > math.MaxInt64/2:
+		return 0, errors.New("the last fragment's times are out of range")
+	}
+	return int64(start + total), nil
 }
 
 // undefinedDuration is what a header holds for "not known" (all ones, in 32
