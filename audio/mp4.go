@@ -24,8 +24,8 @@ func isMP4Start(boxType string) bool {
 }
 
 type box struct {
-	typ       string
-	body, end int64 // where the payload starts; where the box ends
+	typ              string
+	start, body, end int64 // where the box, and its payload, start; where it ends
 }
 
 // boxAt reads the header of the box at off, which must end by limit.
@@ -34,7 +34,7 @@ func (s *source) boxAt(off, limit int64) (box, error) {
 	if err != nil {
 		return box{}, errors.New("box header cut short: truncated?")
 	}
-	b := box{typ: string(h[4:8]), body: off + 8}
+	b := box{typ: string(h[4:8]), start: off, body: off + 8}
 	size := uint64(binary.BigEndian.Uint32(h))
 	switch size {
 	case 0: // to the end of the container
@@ -93,7 +93,7 @@ func (s *source) mp4() (float64, error) {
 		case b.typ == "moov" && moov == nil:
 			moov = &b
 		case b.typ == "moof":
-			lastMoof = b.body - 8
+			lastMoof = b.start
 		}
 		return nil
 	})
