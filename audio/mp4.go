@@ -14,6 +14,10 @@ import (
 // first part: its length is the fragment duration (mehd), else where the
 // last fragment's samples end. Only box headers are read on the way, so an
 // index written at the end behind gigabytes of media costs a few small reads.
+//
+// This box reader is hand-written: github.com/abema/go-mp4 would be the
+// library to use, but the module proxy this project builds from answers
+// "403 Forbidden" for it, and the few boxes needed here are simple.
 
 func isMP4Start(boxType string) bool {
 	switch boxType {
