@@ -375,8 +375,10 @@ func TestStatusReplies(t *testing.T) {
 		return sub
 	}
 	t.Run("a reply trickling for longer than the idle timeout is read", func(t *testing.T) {
-		fake := startFake(t, fakeapi.Config{Faults: faults(t, "s1:trickle"), TrickleEvery: 2 * time.Millisecond})
-		c, _ := newClient(t, fake.URL(), func(c *submit.Config) { c.ReplyIdleTimeout = 150 * time.Millisecond })
+		// A byte every 3 ms: ~300 bytes take about a second, twice the idle
+		// timeout, which is generous for a loaded machine's pauses.
+		fake := startFake(t, fakeapi.Config{Faults: faults(t, "s1:trickle"), TrickleEvery: 3 * time.Millisecond})
+		c, _ := newClient(t, fake.URL(), func(c *submit.Config) { c.ReplyIdleTimeout = 500 * time.Millisecond })
 		sub := submitted(t, fake, c)
 		start := time.Now()
 		job, err := c.Status(context.Background(), sub.AccountID, sub.BatchID)
@@ -385,7 +387,7 @@ func TestStatusReplies(t *testing.T) {
 		}
 		// Not a timing assertion: the reply is long enough that a total
 		// deadline of the idle timeout would have cut it.
-		if took := time.Since(start); took < 150*time.Millisecond {
+		if took := time.Since(start); took < 500*time.Millisecond {
 			t.Fatalf("the reply took %s: too short to tell an idle timeout from a total one", took)
 		}
 		if fake.StatusCount() != 1 {
