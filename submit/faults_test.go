@@ -87,8 +87,8 @@ func TestSubmitFaults(t *testing.T) {
 			client: func(c *submit.Config) { c.ReplyIdleTimeout = 200 * time.Millisecond },
 			want:   want{kind: store.KindUnknown, errType: &unknownErr, msg: []string{"HTTP 200", "reply stalled (no byte for 200ms)", dup}, requests: 1, jobs: 1}},
 		{name: "reply trickles for longer than the idle timeout", faults: "1:trickle",
-			// ~150 bytes, one per 5 ms or more: longer than the idle timeout.
-			fake:   func(c *fakeapi.Config) { c.TrickleEvery = 5 * time.Millisecond },
+			// ~150 bytes, one per 4 ms or more: longer than the idle timeout.
+			fake:   func(c *fakeapi.Config) { c.TrickleEvery = 4 * time.Millisecond },
 			client: func(c *submit.Config) { c.ReplyIdleTimeout = 500 * time.Millisecond },
 			want:   want{kind: store.KindSubmitted, requests: 1, jobs: 1}},
 		{name: "reply trickles in time", faults: "1:trickle",

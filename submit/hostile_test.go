@@ -375,9 +375,9 @@ func TestStatusReplies(t *testing.T) {
 		return sub
 	}
 	t.Run("a reply trickling for longer than the idle timeout is read", func(t *testing.T) {
-		// A byte every 3 ms: ~300 bytes take about a second, twice the idle
+		// A byte every 2 ms or more: ~280 bytes take longer than the idle
 		// timeout, which is generous for a loaded machine's pauses.
-		fake := startFake(t, fakeapi.Config{Faults: faults(t, "s1:trickle"), TrickleEvery: 3 * time.Millisecond})
+		fake := startFake(t, fakeapi.Config{Faults: faults(t, "s1:trickle"), TrickleEvery: 2 * time.Millisecond})
 		c, _ := newClient(t, fake.URL(), func(c *submit.Config) { c.ReplyIdleTimeout = 500 * time.Millisecond })
 		sub := submitted(t, fake, c)
 		start := time.Now()
