@@ -26,7 +26,7 @@ type APIError struct {
 	HTTPStatus int
 	Message    string        // the server's message, one line, redacted
 	RetryAfter time.Duration // from Retry-After; 0 when absent
-	Host       string        // the API's host, and " through proxy …" when one is used
+	From       string        // who answered: the API's host, and " through proxy …" when one is used
 	Location   string        // a redirect's target, redacted
 }
 
@@ -62,7 +62,7 @@ func (e *APIError) nextStep() string {
 		return "the Fireworks account is suspended; contact Fireworks support"
 	case s == 413:
 		return fmt.Sprintf("the server refused the size (HTTP 413 from %s); the API takes files up to 1 GB, "+
-			"so a server or proxy in front of it may have a lower limit: split or compress the file, or check --base-url and the proxy", e.Host)
+			"so a server or proxy in front of it may have a lower limit: split or compress the file, or check --base-url and the proxy", e.From)
 	case s == 422:
 		return "the server refused the options; fix them and submit again"
 	case s == 429 && e.RetryAfter > 0:
@@ -116,8 +116,8 @@ func (e *RefusedError) Error() string {
 	return e.summary() + " — no batch id came back, so no job exists; submit it again later"
 }
 
-// ReplyError is a reply fwbatch cannot use: bad JSON, a missing batch_id,
-// too large, too slow.
+// ReplyError is a reply fwbatch cannot use: not JSON, a missing batch_id,
+// about another batch, too large, stalled.
 type ReplyError struct {
 	HTTPStatus int // 0 when the status line never came
 	Problem    string

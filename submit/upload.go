@@ -34,7 +34,7 @@ var (
 // and the file passed their checks. The file is streamed, never read into
 // memory; onProgress (may be nil) hears about bytes sent and retries.
 //
-// Failures are typed: *FieldError, *FileError, *APIError, *ProxyError,
+// Failures are typed: *FieldError, *FileError, *APIError, *ConnError,
 // *NetError, *StallError, *RefusedError, *InterruptedError,
 // *UnknownOutcomeError, possibly inside *GaveUpError; OutcomeOf maps them
 // to the history's kinds. With an *UnknownOutcomeError whose reply named a
@@ -74,10 +74,7 @@ func (c *Client) Submit(ctx context.Context, path string, opts Options, onProgre
 	if sub != nil && sub.EndpointID == "" {
 		sub.EndpointID = opts.Endpoint
 	}
-	if err != nil {
-		return sub, err
-	}
-	return sub, nil
+	return sub, err
 }
 
 func (c *Client) submitOnce(ctx context.Context, target string, up *upload, n int, report func(Progress)) (*Submitted, attempt) {
@@ -266,10 +263,10 @@ func (c *Client) apiError(op string, resp *http.Response, data []byte, req *http
 		Op:         op,
 		HTTPStatus: resp.StatusCode,
 		Message:    serverMessage(resp.StatusCode, resp.Header.Get("Content-Type"), data, c.key),
-		Host:       c.host,
+		From:       c.host,
 	}
 	if p := c.proxyOf(req); p != nil {
-		e.Host += " through proxy " + c.proxyName(p)
+		e.From += " through proxy " + c.proxyName(p)
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		e.Location = Redact(oneLine(resp.Header.Get("Location")), c.key)
