@@ -232,12 +232,17 @@ func TestUnfixableConnections(t *testing.T) {
 		client     func(*submit.Config)
 		msg        []string
 		status     int
+		// retries allowed: Go's TLS server answers plain HTTP with a 400
+		// and closes at once, and when its reset reaches the client before
+		// the client read that 400 (the upload was still going out), the
+		// kernel drops the 400: a reset before any reply, which is retried.
+		retries int
 	}{
 		{name: "untrusted certificate", base: tlsAPI.URL(),
 			msg: []string{"TLS certificate not trusted: x509: certificate signed by unknown authority", "set SSL_CERT_FILE"}},
 		{name: "https to a plain-HTTP port", base: strings.Replace(plainAPI.URL(), "http:", "https:", 1),
 			msg: []string{"does not speak TLS on this port", "use http:// in --base-url"}},
-		{name: "http to a TLS port", base: strings.Replace(tlsAPI.URL(), "https:", "http:", 1), status: 400,
+		{name: "http to a TLS port", base: strings.Replace(tlsAPI.URL(), "https:", "http:", 1), status: 400, retries: 1,
 			msg: []string{"the server speaks HTTPS on this port", "use https:// in --base-url"}},
 		{name: "proxy wants credentials (CONNECT)", base: tlsAPI.URL(), client: proxyURL(authProxySrv.URL), status: 407,
 			msg: []string{"proxy " + authProxySrv.URL + " (HTTPS_PROXY) refused: 407 Proxy Authentication Required", "user and password in HTTPS_PROXY"}},
@@ -260,8 +265,8 @@ func TestUnfixableConnections(t *testing.T) {
 			}
 			_, serr := c.Status(context.Background(), "fake-account", "b1")
 			checkMessage(t, serr, tt.msg[0])
-			if n := len(sl.waits()); n != 0 {
-				t.Errorf("%d retries, want none", n)
+			if n := len(sl.waits()); n > tt.retries {
+				t.Errorf("%d retries, want at most %d", n, tt.retries)
 			}
 			if n := tlsAPI.SubmitCount() + plainAPI.SubmitCount() - before; n != 0 {
 				t.Errorf("%d submits reached the API", n)
