@@ -17,7 +17,8 @@ const statusUsage = `fwbatch status [--wait] [--json] [ID...]
 
   Ask the API about batch jobs and record what it says in the history. ID is
   a batch id or a local submission id (see ` + "`fwbatch list`" + `). Without IDs: every
-  pending job (submitted, not hidden, not failed, result not saved yet).
+  pending job (submitted, or unknown with a batch id the reply named; not
+  hidden, not failed or not found, result not saved yet).
 
   The first time a job is seen completed, its transcript is saved under the
   results folder beside the history, so it outlives the server's copy;
