@@ -181,8 +181,8 @@ func (f *resultFetcher) get(ctx context.Context, s *store.Submission) ([]byte, e
 		f.e.logf("result %s: from the saved copy %s", s.ID, s.ResultPath)
 		return data, nil
 	}
-	if s.BatchID == "" || s.AccountID == "" {
-		return nil, errors.New(noJob(s))
+	if !submit.Checkable(s) {
+		return nil, errors.New(submit.NoJobReason(s))
 	}
 	if f.client == nil {
 		if f.e.apiKey == "" {
@@ -207,6 +207,8 @@ func (f *resultFetcher) get(ctx context.Context, s *store.Submission) ([]byte, e
 			msg = ": " + res.Job.Message
 		}
 		return nil, fmt.Errorf("the job ended with status %q%s; there is no transcript: submit the file again", res.Job.Status, msg)
+	case submit.NotFound:
+		return nil, fmt.Errorf("not found: the server does not know batch %s (%s); it may have expired: submit the file again", s.BatchID, res.Job.Message)
 	}
 	data, ok := readSaved(res.ResultPath)
 	if !ok {

@@ -17,7 +17,8 @@ const statusUsage = `fwbatch status [--wait] [--json] [ID...]
 
   Ask the API about batch jobs and record what it says in the history. ID is
   a batch id or a local submission id (see ` + "`fwbatch list`" + `). Without IDs: every
-  pending job (submitted, not hidden, not failed, result not saved yet).
+  pending job (submitted, or unknown with a batch id the reply named; not
+  hidden, not failed or not found, result not saved yet).
 
   The first time a job is seen completed, its transcript is saved under the
   results folder beside the history, so it outlives the server's copy;
@@ -27,9 +28,12 @@ const statusUsage = `fwbatch status [--wait] [--json] [ID...]
     talk.flac processing batch_id=…
     talk.flac completed batch_id=… result=/…/results/<id>.srt
     talk.flac expired batch_id=…: the audio could not be decoded
+    talk.flac not found batch_id=…: HTTP 404: …
   (--json: one object per line with id, file, outcome, batch_id,
-  account_id, status, state, message, result_path, error). Errors go to
-  stderr, one line each.
+  account_id, status, state, message, result_path, error; state is
+  pending, completed, failed or not found). Errors go to stderr, one line
+  each. A job the server does not know (HTTP 404) is recorded as not
+  found and left out of later checks without IDs; naming it asks again.
 
   --wait checks again, with backoff, until every job is completed or
   failed, printing each change. Exit status: 0 every job checked and none
@@ -48,7 +52,7 @@ type statusLine struct {
 	BatchID    string `json:"batch_id"`
 	AccountID  string `json:"account_id"`
 	Status     string `json:"status"` // as the server spelled it
-	State      string `json:"state"`  // pending, completed or failed; "" when not checked
+	State      string `json:"state"`  // pending, completed, failed or not found; "" when not checked
 	Message    string `json:"message"`
 	ResultPath string `json:"result_path"`
 	Error      string `json:"error"`
@@ -130,9 +134,9 @@ func (r *runner) statusCmd(args []string) int {
 	}
 	var jobs []*watched
 	for _, s := range subs {
-		if s.BatchID == "" || s.AccountID == "" {
+		if !submit.Checkable(s) {
 			failed = true
-			msg := noJob(s)
+			msg := submit.NoJobReason(s)
 			if *asJSON {
 				printJSON(r.stdout, statusLine{ID: s.ID, File: s.File, Outcome: string(s.Outcome), Error: msg})
 			}
@@ -245,6 +249,9 @@ func (r *runner) checkRound(ctx context.Context, e *env, client *submit.Client, 
 			Status: job.Status, State: res.State.String(), Message: submit.Redact(job.Message, e.apiKey), ResultPath: res.ResultPath,
 		}
 		text := fmt.Sprintf("%s %s batch_id=%s", shown(name), shown(job.Status), s.BatchID)
+		if res.State == submit.NotFound { // no status: the server does not know the job
+			text = fmt.Sprintf("%s not found batch_id=%s", shown(name), s.BatchID)
+		}
 		if l.ResultPath != "" {
 			text += " result=" + l.ResultPath
 		}
@@ -270,6 +277,9 @@ func (r *runner) checkRound(ctx context.Context, e *env, client *submit.Client, 
 				reason = ": " + l.Message
 			}
 			r.fail(ExitFailed, "%s (batch %s): the job ended with status %q%s; submit the file again", name, s.BatchID, job.Status, reason)
+		case submit.NotFound:
+			j.final, failed = true, true
+			r.fail(ExitFailed, "%s (batch %s): not found: the server does not know this job (it may have expired, or --base-url points elsewhere); `fwbatch status %s` asks again", name, s.BatchID, s.BatchID)
 		default:
 			j.final = !wait
 		}
@@ -278,9 +288,16 @@ func (r *runner) checkRound(ctx context.Context, e *env, client *submit.Client, 
 }
 
 // permanent reports whether checking again cannot help: the server refused
-// the request itself (a wrong key, an unknown batch id).
+// the request itself (a wrong key), or the connection cannot work (an
+// untrusted certificate, a proxy that refuses).
 func permanent(err error) bool {
-	var apiErr *submit.APIError
+	var (
+		apiErr  *submit.APIError
+		connErr *submit.ConnError
+	)
+	if errors.As(err, &connErr) {
+		return true
+	}
 	if errors.As(err, &apiErr) {
 		s := apiErr.HTTPStatus
 		return s >= 400 && s < 500 && s != 408 && s != 429

@@ -56,12 +56,13 @@ type Event struct {
 	Options    map[string]string `json:"options,omitempty"`     // every other form field, as sent
 	ResubmitOf string            `json:"resubmit_of,omitempty"` // id of the submission this one repeats
 
-	// submitted
+	// submitted; unknown when the reply named a job without confirming it
 	BatchID    string `json:"batch_id,omitempty"`
 	AccountID  string `json:"account_id,omitempty"`
 	EndpointID string `json:"endpoint_id,omitempty"`
 
-	// failed, unknown, interrupted, status
+	// failed, unknown, interrupted; status when a check got an HTTP error
+	// instead of a status (404: the server does not know the job)
 	HTTPStatus int    `json:"http_status,omitempty"`
 	Message    string `json:"message,omitempty"` // redacted: never holds the API key
 

@@ -52,6 +52,24 @@ func TestFoldRules(t *testing.T) {
 			with(func(s *Submission) {
 				s.Outcome, s.BatchID, s.ServerStatus, s.StatusTime, s.Updated = OutcomeSubmitted, "b1", "RUNNING", at(2), at(3)
 			})},
+		{"unknown with the batch id its reply named", []Event{started,
+			{Kind: KindUnknown, ID: "a", Time: at(1), HTTPStatus: 200, Message: "status error", BatchID: "b1", AccountID: "acc", EndpointID: "ep"}},
+			with(func(s *Submission) {
+				s.Outcome, s.HTTPStatus, s.Message, s.BatchID, s.AccountID, s.EndpointID, s.Updated =
+					OutcomeUnknown, 200, "status error", "b1", "acc", "ep", at(1)
+			})},
+		{"a status event's HTTP status holds until the next status event", []Event{started,
+			{Kind: KindSubmitted, ID: "a", Time: at(1), BatchID: "b1"},
+			{Kind: KindStatus, ID: "a", Time: at(2), HTTPStatus: 404, Message: "gone"},
+			{Kind: KindHidden, ID: "a", Time: at(3)}},
+			with(func(s *Submission) {
+				s.Outcome, s.BatchID, s.StatusHTTPStatus, s.StatusTime, s.Message, s.Hidden, s.Updated =
+					OutcomeSubmitted, "b1", 404, at(2), "gone", true, at(3)
+			})},
+		{"a status after a 404 clears it", []Event{started,
+			{Kind: KindStatus, ID: "a", Time: at(2), HTTPStatus: 404, Message: "gone"},
+			{Kind: KindStatus, ID: "a", Time: at(3), Status: "processing"}},
+			with(func(s *Submission) { s.ServerStatus, s.StatusTime, s.Updated = "processing", at(3), at(3) })},
 		{"interrupted", []Event{started, {Kind: KindInterrupted, ID: "a", Time: at(1), Message: "cancelled"}},
 			with(func(s *Submission) { s.Outcome, s.Message, s.Updated = OutcomeInterrupted, "cancelled", at(1) })},
 		{"status keeps the result path and sets the message", []Event{started,
