@@ -89,7 +89,7 @@ func NewIndex(subs []*store.Submission, alive Alive) *Index {
 		if s.File == "" {
 			continue // events of an id with no "started": nothing to match
 		}
-		if s.Fingerprint != "" {
+		if fingerprinted(s) {
 			if next, ok := ix.byFingerprint[s.Fingerprint]; ok {
 				ix.nextSameFP[i] = next
 			}
@@ -105,6 +105,14 @@ func NewIndex(subs []*store.Submission, alive Alive) *Index {
 		}
 	}
 	return ix
+}
+
+// fingerprinted reports whether s has a fingerprint of the kind made here.
+// One of another kind (a newer fwbatch's) cannot be compared, so s is
+// recognised like the submissions from before fingerprints: by its place.
+func fingerprinted(s *store.Submission) bool {
+	size, ok := submit.FingerprintSize(s.Fingerprint)
+	return ok && size == s.Size
 }
 
 // atPlace calls fn with each submission recorded at p, in history order.
@@ -136,7 +144,7 @@ func (ix *Index) fastFingerprint(f File) (fp string, read bool) {
 	conflict := false
 	ix.atPlace(placeOf(f), func(s *store.Submission) {
 		switch {
-		case s.Fingerprint == "":
+		case !fingerprinted(s):
 		case fp == "":
 			fp = s.Fingerprint
 		case fp != s.Fingerprint:
@@ -201,7 +209,7 @@ func (ix *Index) recording(f File, fp string) Recording {
 	}
 	legacy := false
 	ix.atPlace(placeOf(f), func(s *store.Submission) {
-		if s.Fingerprint == "" {
+		if !fingerprinted(s) {
 			r.Subs = append(r.Subs, s)
 			legacy = true
 		}

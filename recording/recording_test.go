@@ -120,7 +120,7 @@ func TestRecognisedAfterSubmit(t *testing.T) {
 func TestDoneFor(t *testing.T) {
 	opts := submit.Options{ResponseFormat: "srt", Language: "de"}
 	f := recording.File{Path: "/rec/a.flac", Size: 1000, MTime: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	const fp = "v1:1000:aaaa"
+	fp := fakeFingerprint(1000, 1)
 	type sub struct {
 		evs    []store.Event // after started
 		opts   *submit.Options
@@ -266,6 +266,9 @@ func TestLegacyAndFastPath(t *testing.T) {
 	hw.add(started("old", legacy, "", submit.Options{}), submitted("old"))
 	known := recording.File{Path: "/gone/new.flac", Size: 700, MTime: t0}
 	hw.add(started("new", known, "v1:700:"+strings.Repeat("ab", 32), submit.Options{}), submitted("new"))
+	// A newer fwbatch's fingerprint cannot be compared: by place, as legacy.
+	newer := recording.File{Path: "/gone/newer.flac", Size: 900, MTime: t0}
+	hw.add(started("v2", newer, "v2:900:whatever-comes-next", submit.Options{}), submitted("v2"))
 	ix := recording.NewIndex(hw.load(), neverAlive)
 
 	for _, tt := range []struct {
@@ -280,6 +283,8 @@ func TestLegacyAndFastPath(t *testing.T) {
 		{"legacy, moved", recording.File{Path: "/gone/moved.flac", Size: 500, MTime: t0}, 0, false, false},
 		{"fingerprinted at its place: no read", known, 1, false, false},
 		{"a size no submission has: no read", recording.File{Path: "/gone/x.flac", Size: 701, MTime: t0}, 0, false, false},
+		{"newer fingerprint at its place", newer, 1, false, false},
+		{"newer fingerprint, moved", recording.File{Path: "/gone/newer2.flac", Size: 900, MTime: t0}, 0, false, false},
 		{"a size a submission has: must read", recording.File{Path: "/gone/y.flac", Size: 700, MTime: t0}, 0, true, true},
 	} {
 		if got := ix.NeedsRead(tt.f, nil); got != tt.reads {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // FingerprintEnd is how much of each end of a file its fingerprint reads.
@@ -55,7 +56,8 @@ func Fingerprint(f io.ReaderAt, size int64) (string, error) {
 // FingerprintFile opens path and fingerprints it at its current size. The
 // info returned describes the file that was read.
 func FingerprintFile(path string) (string, os.FileInfo, error) {
-	f, err := os.Open(path)
+	// O_NONBLOCK: a FIFO named like audio must not wait for a writer.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return "", nil, &FileError{Path: path, Problem: describeOpenError(path, err), Err: err}
 	}

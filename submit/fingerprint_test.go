@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/fwbatch/fwbatch/submit"
 )
@@ -98,6 +100,21 @@ func TestFingerprint(t *testing.T) {
 	}
 	if _, _, err := submit.FingerprintFile(dir); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("a folder: %v", err)
+	}
+	// A FIFO named like audio: refused at once, not waited on for a writer.
+	fifo := at("pipe.wav")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, _, err := submit.FingerprintFile(fifo); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "pipe.wav: is not a regular file") {
+			t.Errorf("a FIFO: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("FingerprintFile waits on a FIFO")
 	}
 }
 
