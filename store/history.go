@@ -22,7 +22,7 @@ const (
 // Submission is one submission's events folded in file order:
 //
 //   - started sets Started, Host, PID and the request fields (File …
-//     ResubmitOf), and the outcome "uploading" unless an outcome event came
+//     Fingerprint), and the outcome "uploading" unless an outcome event came
 //     before it;
 //   - submitted, failed, unknown and interrupted set Outcome; the last of
 //     them wins (so a submitted after an unknown wins);
@@ -57,6 +57,9 @@ type Submission struct {
 	Model      string
 	Options    map[string]string
 	ResubmitOf string
+	// Fingerprint is the recording's content fingerprint, "" for
+	// submissions recorded before fwbatch kept one.
+	Fingerprint string
 
 	Outcome    Outcome
 	BatchID    string
@@ -280,7 +283,7 @@ func (h *History) apply(ev *Event, line int32) {
 		if ev.MTime != nil {
 			s.MTime = *ev.MTime
 		}
-		s.Options, s.ResubmitOf = ev.Options, ev.ResubmitOf
+		s.Options, s.ResubmitOf, s.Fingerprint = ev.Options, ev.ResubmitOf, ev.Fingerprint
 		if !st.hasOutcome {
 			s.Outcome = OutcomeUploading
 		}

@@ -21,10 +21,11 @@ func TestFoldRules(t *testing.T) {
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 	mt := at(-100)
 	started := Event{Kind: KindStarted, ID: "a", Time: at(0), Host: "h1", PID: 1, File: "/f.flac", Size: 9, MTime: &mt,
-		Task: "transcribe", Endpoint: "audio-prod", Model: "m", Options: map[string]string{"k": "v"}, ResubmitOf: "z"}
+		Task: "transcribe", Endpoint: "audio-prod", Model: "m", Options: map[string]string{"k": "v"}, ResubmitOf: "z",
+		Fingerprint: "v1:9:ab"}
 	base := Submission{ID: "a", Started: at(0), Updated: at(0), Host: "h1", PID: 1, File: "/f.flac", Size: 9, MTime: mt,
 		Task: "transcribe", Endpoint: "audio-prod", Model: "m", Options: map[string]string{"k": "v"}, ResubmitOf: "z",
-		Outcome: OutcomeUploading}
+		Fingerprint: "v1:9:ab", Outcome: OutcomeUploading}
 	with := func(f func(*Submission)) Submission {
 		s := base
 		f(&s)
@@ -151,7 +152,8 @@ func TestKeepersFoldTheSame(t *testing.T) {
 				Host: pick("h1", "h2"), PID: r.IntN(3), File: pick("", "/f1", "/f2"), Size: int64(r.IntN(3)),
 				Task: pick("", "transcribe"), Model: pick("", "m"), BatchID: pick("", "b1", "b2"), AccountID: pick("", "a1"),
 				EndpointID: pick("", "e1"), HTTPStatus: r.IntN(2) * 500, Message: pick("", "m1", "m2"),
-				Status: pick("", "RUNNING", "COMPLETED"), ResultPath: pick("", "/r1", "/r2"), ResubmitOf: pick("", "x")}
+				Status: pick("", "RUNNING", "COMPLETED"), ResultPath: pick("", "/r1", "/r2"), ResubmitOf: pick("", "x"),
+				Fingerprint: pick("", "v1:1:aa", "v1:2:bb")}
 			if r.IntN(2) == 0 {
 				ev.MTime = &mt
 			}

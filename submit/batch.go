@@ -133,7 +133,9 @@ func (c *Client) submitRecorded(ctx context.Context, st *store.Store, it BatchIt
 	}
 	// The checks and the upload use the path as given, so that messages
 	// name the file as the user knows it; the history keeps it absolute.
-	info, err := Preflight(it.File, opts.Force)
+	// The fingerprint is read in the same pass as the checks, so that the
+	// recording is recognised later wherever it has moved.
+	info, fingerprint, err := preflightFingerprint(it.File, opts.Force)
 	if err != nil {
 		done(BatchEvent{Outcome: store.KindFailed, Err: err})
 		return
@@ -144,7 +146,7 @@ func (c *Client) submitRecorded(ctx context.Context, st *store.Store, it BatchIt
 	}
 	mtime := info.ModTime().UTC()
 	started := store.Event{
-		Kind: store.KindStarted, ID: it.ID, File: abs, Size: info.Size(), MTime: &mtime,
+		Kind: store.KindStarted, ID: it.ID, File: abs, Size: info.Size(), MTime: &mtime, Fingerprint: fingerprint,
 		Task: opts.Task, Endpoint: opts.Endpoint, Model: opts.Model, Options: opts.Extra(), ResubmitOf: it.ResubmitOf,
 	}
 	if err := st.Append(ctx, started); err != nil {

@@ -184,6 +184,10 @@ func TestRunBatchRecordsBeforeUploading(t *testing.T) {
 					e.Endpoint != "audio-prod" || e.Model != "whisper-v3" || e.Options["response_format"] != "json" {
 					t.Errorf("%s: started event %+v", name, e)
 				}
+				// A file under 2 MiB is fingerprinted whole.
+				if want := "v1:17115:" + fileSHA256(t, it.File); e.Fingerprint != want {
+					t.Errorf("%s: started fingerprint %q, want %q", name, e.Fingerprint, want)
+				}
 			case e.ID == id && e.Kind == store.KindSubmitted:
 				if e.BatchID != ev.Reply.BatchID || e.AccountID != "fake-account" || e.EndpointID != "audio-prod" {
 					t.Errorf("%s: submitted event %+v, reply %+v", name, e, ev.Reply)
