@@ -1,0 +1,280 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+)
+
+// Brief is a submission as Skim sees it: what names it and tells its
+// state, folded from its events by the same rules as Submission's.
+type Brief struct {
+	ID, File, BatchID, AccountID, ServerStatus, ResultPath string
+	Outcome                                                Outcome
+	Hidden                                                 bool
+	hasOutcome                                             bool
+}
+
+// Submission returns b as a Submission with only b's fields set, for the
+// rules that judge one (submit.NeedsCheck and the like).
+func (b *Brief) Submission() Submission {
+	return Submission{ID: b.ID, File: b.File, Outcome: b.Outcome, BatchID: b.BatchID, AccountID: b.AccountID,
+		ServerStatus: b.ServerStatus, ResultPath: b.ResultPath, Hidden: b.Hidden}
+}
+
+// Skim reads the history at path for shell completion, which must answer
+// within 100 ms on 100,000 submissions, where Load takes several times
+// that: it decodes only the fields of a Brief, and keeps nothing else.
+//
+// The Briefs come oldest first by first event, as History.Submissions.
+// Lines that cannot be read are skipped without a word: Skim never
+// reports, writes, locks or creates anything (a missing file is an empty
+// history), so it is for read-only hints, never for decisions about the
+// history. TestSkimAgreesWithLoad holds it to Load.
+func Skim(path string) ([]Brief, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("history file %s: %w", path, err)
+	}
+	defer f.Close()
+	var sk skimmer
+	if fi, err := f.Stat(); err == nil {
+		// About 800 bytes per submission as fwbatch writes them: sized so
+		// that the index is not rebuilt as it grows.
+		n := int(min(fi.Size()/800, 1<<22))
+		sk.index = make(map[string]int32, n)
+		sk.briefs = make([]Brief, 0, n)
+	}
+	buf := make([]byte, 1<<20)
+	have := 0         // bytes at the start of buf not folded yet
+	skipping := false // inside a line longer than maxLine, which Load never reads either
+	for {
+		n, err := f.Read(buf[have:])
+		have += n
+		chunk := buf[:have]
+		for {
+			i := bytes.IndexByte(chunk, '\n')
+			if i < 0 {
+				break
+			}
+			if !skipping && sk.line(chunk[:i]) {
+				sk.apply()
+			}
+			skipping = false
+			chunk = chunk[i+1:]
+		}
+		// What is left is the start of a line. A last line without a
+		// newline is torn, and never folded.
+		have = copy(buf, chunk)
+		if have == len(buf) {
+			if len(buf) > maxLine {
+				skipping, have = true, 0
+			} else {
+				buf = append(buf, make([]byte, len(buf))...)
+			}
+		}
+		if err == io.EOF {
+			return sk.briefs, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("history file %s: %w", path, err)
+		}
+	}
+}
+
+// skimmer folds skimmed lines into Briefs.
+type skimmer struct {
+	briefs []Brief
+	index  map[string]int32
+	ev     Event // the line just read; only Brief's fields are set
+	at     int32 // the index of ev's Brief, -1 for a new one
+	// The last values seen of fields that repeat from line to line, so
+	// that they are not allocated again each time.
+	account, status string
+}
+
+// apply folds sk.ev into its Brief. The rules are History.apply's, for
+// Brief's fields.
+func (sk *skimmer) apply() {
+	ev := &sk.ev
+	i := sk.at
+	if i < 0 {
+		i = int32(len(sk.briefs))
+		sk.briefs = append(sk.briefs, Brief{ID: ev.ID, Outcome: OutcomeUnknown})
+		sk.index[ev.ID] = i
+	}
+	b := &sk.briefs[i]
+	switch ev.Kind {
+	case KindStarted:
+		b.File = ev.File
+		if !b.hasOutcome {
+			b.Outcome = OutcomeUploading
+		}
+	case KindSubmitted:
+		b.Outcome, b.hasOutcome = OutcomeSubmitted, true
+		if ev.BatchID != "" {
+			b.BatchID = ev.BatchID
+		}
+		if ev.AccountID != "" {
+			b.AccountID = ev.AccountID
+		}
+	case KindFailed, KindUnknown, KindInterrupted:
+		b.Outcome, b.hasOutcome = Outcome(ev.Kind), true
+	case KindStatus:
+		b.ServerStatus = ev.Status
+		if ev.ResultPath != "" {
+			b.ResultPath = ev.ResultPath
+		}
+	case KindHidden:
+		b.Hidden = true
+	}
+}
+
+// line reads the fields Skim needs from one line into ev, and reports
+// whether the line is an event of this format version.
+//
+// A line as Append writes it (encoding/json, keys in Event's order) is read
+// by looking for the few keys needed, in that order, and skipping the rest
+// unread; any other line, and any needed string with an escape in it, goes
+// to encoding/json. TestSkimAgreesWithLoad and FuzzSkim hold this to Load
+// on every line Append can write. A hand-edited line that starts like
+// Append's and then repeats a key or nests one may be read differently from
+// Load: harmless for completion hints, and the reason Skim is for nothing
+// else.
+func (sk *skimmer) line(line []byte) bool {
+	ev := &sk.ev
+	*ev = Event{}
+	rest, ok := bytes.CutPrefix(line, skimPrefix)
+	if !ok || !whole(line) {
+		return sk.slow(line)
+	}
+	kind, rest, ok := cutString(rest)
+	if !ok {
+		return sk.slow(line)
+	}
+	ev.V, ev.Kind = FormatVersion, internKind(kind)
+	if rest, ok = bytes.CutPrefix(rest, []byte(`,"id":"`)); !ok {
+		return sk.slow(line)
+	}
+	id, rest, ok := cutString(rest)
+	if !ok {
+		return sk.slow(line)
+	}
+	// One lookup per line, and one copy of the id per submission.
+	if i, ok := sk.index[string(id)]; ok {
+		sk.at, ev.ID = i, sk.briefs[i].ID
+	} else {
+		sk.at, ev.ID = -1, string(id)
+	}
+	// Each needed key, in Event's order, and where it goes.
+	field := func(key []byte, dst *string, share *string) bool {
+		i := bytes.Index(rest, key)
+		if i < 0 {
+			return true // omitted: empty
+		}
+		v, after, ok := cutString(rest[i+len(key):])
+		if !ok {
+			return false
+		}
+		rest = after
+		switch {
+		case share == nil:
+			*dst = string(v)
+		case string(v) == *share:
+			*dst = *share
+		default:
+			*share = string(v)
+			*dst = *share
+		}
+		return true
+	}
+	ok = true
+	switch ev.Kind {
+	case KindStarted:
+		ok = field([]byte(`,"file":"`), &ev.File, nil)
+	case KindSubmitted:
+		ok = field([]byte(`,"batch_id":"`), &ev.BatchID, nil) &&
+			field([]byte(`,"account_id":"`), &ev.AccountID, &sk.account)
+	case KindStatus:
+		ok = field([]byte(`,"status":"`), &ev.Status, &sk.status) &&
+			field([]byte(`,"result_path":"`), &ev.ResultPath, nil)
+	}
+	if !ok {
+		return sk.slow(line)
+	}
+	return ev.ID != "" && ev.Kind.valid()
+}
+
+// whole reports whether line, without escapes, looks like a whole JSON
+// object and not the start of one: a torn line healed by a later append,
+// which encoding/json refuses. Without escapes every quote opens or closes
+// a string, so an even count means the line does not end inside one; the
+// last byte then closes an object, and equal counts of braces say it is
+// the outermost one. (Only braces inside strings, unbalanced in just the
+// right way, in a line torn just after a nested object, could fool it.)
+func whole(line []byte) bool {
+	return line[len(line)-1] == '}' && bytes.IndexByte(line, '\\') < 0 &&
+		bytes.Count(line, []byte{'"'})%2 == 0 && bytes.Count(line, []byte{'{'}) == bytes.Count(line, []byte{'}'})
+}
+
+// skimPrefix starts every line Append writes in this format version.
+var skimPrefix = []byte(`{"v":1,"kind":"`)
+
+// cutString reads a JSON string's contents up to its closing quote, and
+// what follows it, in a line without escapes.
+func cutString(b []byte) (s, rest []byte, ok bool) {
+	i := bytes.IndexByte(b, '"')
+	if i < 0 {
+		return nil, nil, false
+	}
+	return b[:i], b[i+1:], true
+}
+
+// slow decodes the line with encoding/json, for what the fast path
+// leaves to it.
+func (sk *skimmer) slow(line []byte) bool {
+	var full Event
+	if isBlank(line) || json.Unmarshal(line, &full) != nil {
+		return false
+	}
+	sk.ev = Event{V: full.V, Kind: full.Kind, ID: full.ID, File: full.File, BatchID: full.BatchID,
+		AccountID: full.AccountID, Status: full.Status, ResultPath: full.ResultPath}
+	if sk.ev.V != FormatVersion || sk.ev.ID == "" || !sk.ev.Kind.valid() {
+		return false
+	}
+	if i, ok := sk.index[sk.ev.ID]; ok {
+		sk.at = i
+	} else {
+		sk.at = -1
+	}
+	return true
+}
+
+// internKind returns the Kind constant spelled k, without allocating; an
+// unknown kind comes back as itself, and fails Kind.valid.
+func internKind(k []byte) Kind {
+	switch Kind(k) {
+	case KindStarted:
+		return KindStarted
+	case KindSubmitted:
+		return KindSubmitted
+	case KindFailed:
+		return KindFailed
+	case KindUnknown:
+		return KindUnknown
+	case KindInterrupted:
+		return KindInterrupted
+	case KindStatus:
+		return KindStatus
+	case KindHidden:
+		return KindHidden
+	}
+	return Kind(k)
+}
