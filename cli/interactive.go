@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -21,6 +22,15 @@ import (
 // interactive runs the UI: the root command, with the submission flags as
 // the form's defaults.
 func (r *runner) interactive(cmd *cobra.Command, g *globalFlags, o *optionFlags, paths []string) int {
+	for _, p := range paths {
+		// A mistyped command lands here as a path: say which command it
+		// looks like.
+		if _, err := os.Stat(p); os.IsNotExist(err) && !strings.ContainsRune(p, filepath.Separator) {
+			if s := cmd.SuggestionsFor(p); len(s) > 0 {
+				return r.fail(ExitUsage, "%s: no such file or folder, nor a command; did you mean `fwbatch %s`?", p, s[0])
+			}
+		}
+	}
 	if !term.IsTerminal(r.stdin.Fd()) || !isTerminal(r.stdout) {
 		return r.fail(ExitUsage, "the interactive UI needs a terminal: use `ssh -t host fwbatch`, or `fwbatch submit FILE...` in scripts")
 	}
@@ -33,6 +43,12 @@ func (r *runner) interactive(cmd *cobra.Command, g *globalFlags, o *optionFlags,
 		return r.fail(ExitUsage, "%v", err)
 	}
 	defer e.close()
+	if g.demo && len(paths) == 0 {
+		// Beside the demo's history: the demo never writes anywhere else.
+		if startDir, err = unpackDemoRecordings(filepath.Join(filepath.Dir(e.store.Path()), "recordings")); err != nil {
+			return r.fail(ExitUsage, "%v", err)
+		}
+	}
 
 	deps := ui.Deps{
 		Store:       e.store,

@@ -47,6 +47,7 @@ func (r *runner) newRootCmd() *cobra.Command {
 	g.register(root.PersistentFlags())
 	o.register(root.Flags())
 	root.SetVersionTemplate("fwbatch {{.Version}}\n")
+	root.SuggestionsMinimumDistance = 2
 	root.AddCommand(
 		r.newSubmitCmd(&g),
 		r.newStatusCmd(&g),
