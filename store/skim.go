@@ -44,7 +44,7 @@ func Skim(path string) ([]Brief, error) {
 		return nil, fmt.Errorf("history file %s: %w", path, err)
 	}
 	defer f.Close()
-	var sk skimmer
+	sk := skimmer{last: -1}
 	if fi, err := f.Stat(); err == nil {
 		// About 800 bytes per submission as fwbatch writes them: sized so
 		// that the index is not rebuilt as it grows.
@@ -95,6 +95,7 @@ type skimmer struct {
 	index  map[string]int32
 	ev     Event // the line just read; only Brief's fields are set
 	at     int32 // the index of ev's Brief, -1 for a new one
+	last   int32 // the index of the Brief folded last, -1 for none
 	// The last values seen of fields that repeat from line to line, so
 	// that they are not allocated again each time.
 	account, status string
@@ -110,6 +111,7 @@ func (sk *skimmer) apply() {
 		sk.briefs = append(sk.briefs, Brief{ID: ev.ID, Outcome: OutcomeUnknown})
 		sk.index[ev.ID] = i
 	}
+	sk.last = i
 	b := &sk.briefs[i]
 	switch ev.Kind {
 	case KindStarted:
@@ -152,7 +154,7 @@ func (sk *skimmer) line(line []byte) bool {
 	ev := &sk.ev
 	*ev = Event{}
 	rest, ok := bytes.CutPrefix(line, skimPrefix)
-	if !ok || !whole(line) {
+	if !ok {
 		return sk.slow(line)
 	}
 	kind, rest, ok := cutString(rest)
@@ -160,6 +162,9 @@ func (sk *skimmer) line(line []byte) bool {
 		return sk.slow(line)
 	}
 	ev.V, ev.Kind = FormatVersion, internKind(kind)
+	if !whole(line, ev.Kind == KindStarted) {
+		return sk.slow(line)
+	}
 	if rest, ok = bytes.CutPrefix(rest, []byte(`,"id":"`)); !ok {
 		return sk.slow(line)
 	}
@@ -167,11 +172,14 @@ func (sk *skimmer) line(line []byte) bool {
 	if !ok {
 		return sk.slow(line)
 	}
-	// One lookup per line, and one copy of the id per submission.
-	if i, ok := sk.index[string(id)]; ok {
-		sk.at, ev.ID = i, sk.briefs[i].ID
+	// One lookup per line, and one copy of the id per submission. A
+	// submission's first events mostly come together (started, then
+	// submitted), so the last one folded is tried before the index.
+	sk.find(id)
+	if sk.at >= 0 {
+		ev.ID = sk.briefs[sk.at].ID
 	} else {
-		sk.at, ev.ID = -1, string(id)
+		ev.ID = string(id)
 	}
 	// Each needed key, in Event's order, and where it goes.
 	field := func(key []byte, dst *string, share *string) bool {
@@ -215,13 +223,16 @@ func (sk *skimmer) line(line []byte) bool {
 // whole reports whether line, without escapes, looks like a whole JSON
 // object and not the start of one: a torn line healed by a later append,
 // which encoding/json refuses. Without escapes every quote opens or closes
-// a string, so an even count means the line does not end inside one; the
-// last byte then closes an object, and equal counts of braces say it is
-// the outermost one. (Only braces inside strings, unbalanced in just the
-// right way, in a line torn just after a nested object, could fool it.)
-func whole(line []byte) bool {
-	return line[len(line)-1] == '}' && bytes.IndexByte(line, '\\') < 0 &&
-		bytes.Count(line, []byte{'"'})%2 == 0 && bytes.Count(line, []byte{'{'}) == bytes.Count(line, []byte{'}'})
+// a string, so an even count means the line does not end inside one, and
+// its last byte closes an object. When the line may hold a nested object
+// (started's options), equal counts of braces say it is the outermost one;
+// only braces inside strings, unbalanced in just the right way, in a line
+// torn just after the nested object, could fool that.
+func whole(line []byte, nested bool) bool {
+	if line[len(line)-1] != '}' || bytes.IndexByte(line, '\\') >= 0 || bytes.Count(line, []byte{'"'})%2 != 0 {
+		return false
+	}
+	return !nested || bytes.Count(line, []byte{'{'}) == bytes.Count(line, []byte{'}'})
 }
 
 // skimPrefix starts every line Append writes in this format version.
@@ -249,12 +260,19 @@ func (sk *skimmer) slow(line []byte) bool {
 	if sk.ev.V != FormatVersion || sk.ev.ID == "" || !sk.ev.Kind.valid() {
 		return false
 	}
-	if i, ok := sk.index[sk.ev.ID]; ok {
+	sk.find([]byte(sk.ev.ID))
+	return true
+}
+
+// find sets sk.at to the index of the Brief of id, or -1.
+func (sk *skimmer) find(id []byte) {
+	if sk.last >= 0 && sk.briefs[sk.last].ID == string(id) {
+		sk.at = sk.last
+	} else if i, ok := sk.index[string(id)]; ok {
 		sk.at = i
 	} else {
 		sk.at = -1
 	}
-	return true
 }
 
 // internKind returns the Kind constant spelled k, without allocating; an
