@@ -42,6 +42,9 @@ func buildInfo() build {
 			}
 		}
 	}
+	if c, ok := strings.CutSuffix(b.commit, "-dirty"); ok {
+		b.commit, b.dirty = c, true // scripts/release.sh with ALLOW_DIRTY=1
+	}
 	if b.version == "" {
 		b.version = "dev"
 	}
