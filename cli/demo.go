@@ -19,6 +19,15 @@ import (
 //go:embed demo/*.flac demo/*.wav demo/*.ogg demo/*.mp3
 var demoRecordings embed.FS
 
+// demoScripts are what the recordings say (cli/demo/make.sh speaks them),
+// so that the demo's fake API transcribes them as the real one would.
+var demoScripts = map[string][]string{
+	"interview.flac": {"Thanks for joining us today.", "Tell me about the project you are working on."},
+	"lecture.wav":    {"Welcome to the lecture.", "Today we look at how speech becomes text."},
+	"memo.ogg":       {"Remember to send the transcript to the team by Friday."},
+	"standup.mp3":    {"Yesterday I fixed the upload bug.", "Today I am writing tests."},
+}
+
 // unpackDemoRecordings writes the sample recordings into dir (0700), each
 // one only when it is missing or differs, and returns dir. Files the user
 // added there are left alone.

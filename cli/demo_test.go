@@ -3,7 +3,9 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/fwbatch/fwbatch/submit"
@@ -31,6 +33,21 @@ func TestDemoRecordings(t *testing.T) {
 	}
 	if want := []string{"interview.flac", "lecture.wav", "memo.ogg", "standup.mp3"}; !slices.Equal(names, want) {
 		t.Fatalf("unpacked %v, want %v", names, want)
+	}
+	// The demo's fake transcribes each recording with what make.sh had it say.
+	makeScript, err := os.ReadFile(filepath.Join("demo", "make.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		said := strings.Join(demoScripts[name], " ")
+		re := regexp.MustCompile(` ` + regexp.QuoteMeta(strings.TrimSuffix(name, filepath.Ext(name))) + ` +"` + regexp.QuoteMeta(said) + `"`)
+		if said == "" || !re.Match(makeScript) {
+			t.Errorf("%s: demoScripts says %q, which make.sh does not have it say", name, said)
+		}
+	}
+	if len(demoScripts) != len(names) {
+		t.Errorf("demoScripts has %d entries for %d recordings", len(demoScripts), len(names))
 	}
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("folder mode %v, %v; want 0700", fi.Mode(), err)

@@ -67,7 +67,9 @@ func (r *runner) setup(g *globalFlags) (*env, error) {
 	if g.demo {
 		// The demo's jobs live beside its history: the fake dies with the
 		// process, the history does not.
-		srv := fakeapi.New(fakeapi.DemoConfig(filepath.Join(filepath.Dir(histPath), "fake-jobs.json")))
+		cfg := fakeapi.DemoConfig(filepath.Join(filepath.Dir(histPath), "fake-jobs.json"))
+		cfg.Scripts = demoScripts
+		srv := fakeapi.New(cfg)
 		if err := srv.Start(); err != nil {
 			e.close()
 			return nil, fmt.Errorf("demo: starting the built-in fake API: %w", err)
