@@ -44,14 +44,13 @@ func Skim(path string) ([]Brief, error) {
 		return nil, fmt.Errorf("history file %s: %w", path, err)
 	}
 	defer f.Close()
-	sk := skimmer{last: -1}
+	// About 800 bytes per submission as fwbatch writes them: sized so that
+	// the index is not rebuilt as it grows.
+	n := 0
 	if fi, err := f.Stat(); err == nil {
-		// About 800 bytes per submission as fwbatch writes them: sized so
-		// that the index is not rebuilt as it grows.
-		n := int(min(fi.Size()/800, 1<<22))
-		sk.index = make(map[string]int32, n)
-		sk.briefs = make([]Brief, 0, n)
+		n = int(min(fi.Size()/800, 1<<22))
 	}
+	sk := skimmer{index: make(map[string]int32, n), briefs: make([]Brief, 0, n), last: -1}
 	buf := make([]byte, 1<<20)
 	have := 0         // bytes at the start of buf not folded yet
 	skipping := false // inside a line longer than maxLine, which Load never reads either
@@ -93,9 +92,10 @@ func Skim(path string) ([]Brief, error) {
 type skimmer struct {
 	briefs []Brief
 	index  map[string]int32
-	ev     Event // the line just read; only Brief's fields are set
-	at     int32 // the index of ev's Brief, -1 for a new one
-	last   int32 // the index of the Brief folded last, -1 for none
+	ev     Event  // the line just read; only Brief's fields are set
+	at     int32  // the index of ev's Brief, -1 for a new one
+	last   int32  // the index of the Brief folded last, -1 for none
+	maxID  string // the greatest id in the index
 	// The last values seen of fields that repeat from line to line, so
 	// that they are not allocated again each time.
 	account, status string
@@ -110,6 +110,7 @@ func (sk *skimmer) apply() {
 		i = int32(len(sk.briefs))
 		sk.briefs = append(sk.briefs, Brief{ID: ev.ID, Outcome: OutcomeUnknown})
 		sk.index[ev.ID] = i
+		sk.maxID = max(sk.maxID, ev.ID)
 	}
 	sk.last = i
 	b := &sk.briefs[i]
@@ -264,14 +265,21 @@ func (sk *skimmer) slow(line []byte) bool {
 	return true
 }
 
-// find sets sk.at to the index of the Brief of id, or -1.
+// find sets sk.at to the index of the Brief of id, or -1. Ids grow with
+// time, so a submission's first event mostly carries an id above every one
+// seen so far, which cannot be in the index: no need to look.
 func (sk *skimmer) find(id []byte) {
-	if sk.last >= 0 && sk.briefs[sk.last].ID == string(id) {
+	switch {
+	case sk.last >= 0 && sk.briefs[sk.last].ID == string(id):
 		sk.at = sk.last
-	} else if i, ok := sk.index[string(id)]; ok {
-		sk.at = i
-	} else {
+	case string(id) > sk.maxID:
 		sk.at = -1
+	default:
+		if i, ok := sk.index[string(id)]; ok {
+			sk.at = i
+		} else {
+			sk.at = -1
+		}
 	}
 }
 
