@@ -51,19 +51,30 @@ ldflags="-s -w -buildid= -X $pkg.Version=$version -X $pkg.Commit=$commit -X $pkg
 work=$(mktemp -d)
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
+# Everything is built from one snapshot of the source: the commit (with
+# ALLOW_DIRTY=1, the work tree as it is now), whatever happens to the work
+# tree meanwhile.
+src="$work/src"
+mkdir -p "$src"
+if [[ $commit == *-dirty ]]; then
+	tar --exclude=./.git --exclude=./dist --exclude=./.scratch --exclude="./${out#"$root"/}" -C "$root" -cf - . | tar -C "$src" -xf -
+else
+	git archive --format=tar HEAD | tar -C "$src" -xf -
+fi
+
 # build SRC OS ARCH BIN: one static, stamped binary.
 build() {
 	(cd "$1" && CGO_ENABLED=0 GOOS=$2 GOARCH=$3 go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$4" .)
 }
 
 # The man page and completion scripts come from a binary for this machine.
-build "$root" "$(go env GOHOSTOS)" "$(go env GOHOSTARCH)" "$work/host/fwbatch"
+build "$src" "$(go env GOHOSTOS)" "$(go env GOHOSTARCH)" "$work/host/fwbatch"
 mkdir -p "$work/extras/completions"
 "$work/host/fwbatch" man >"$work/extras/fwbatch.1"
 for sh in bash zsh fish; do
 	"$work/host/fwbatch" completion "$sh" >"$work/extras/completions/fwbatch.$sh"
 done
-cp README.md "$work/extras/README.md"
+cp "$src/README.md" "$work/extras/README.md"
 
 # pack SRC OS ARCH DEST: build and pack one archive into DEST.
 pack() {
@@ -79,7 +90,7 @@ pack() {
 
 rm -f "$out"/fwbatch_"$version"_*.tar.gz "$out/SHA256SUMS"
 for t in $targets; do
-	pack "$root" "${t%/*}" "${t#*/}" "$out"
+	pack "$src" "${t%/*}" "${t#*/}" "$out"
 	echo "release: $out/fwbatch_${version}_${t%/*}_${t#*/}.tar.gz"
 done
 (cd "$out" && sha256sum fwbatch_"$version"_*.tar.gz >SHA256SUMS)
@@ -88,9 +99,9 @@ echo "release: $out/SHA256SUMS"
 if [[ ${VERIFY:-1} == 1 ]]; then
 	# Again from a copy elsewhere, with an empty build cache: nothing of this
 	# machine's paths or earlier builds may reach the bytes.
-	copy="$work/src-copy"
+	copy="$work/elsewhere/fwbatch-src"
 	mkdir -p "$copy" "$work/again"
-	tar --exclude=./.git --exclude=./dist --exclude="./${out#"$root"/}" -C "$root" -cf - . | tar -C "$copy" -xf -
+	cp -R "$src/." "$copy/"
 	GOCACHE="$work/gocache" GOFLAGS=-modcacherw pack "$copy" linux amd64 "$work/again"
 	name="fwbatch_${version}_linux_amd64.tar.gz"
 	if ! cmp -s "$out/$name" "$work/again/$name"; then
