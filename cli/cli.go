@@ -84,7 +84,7 @@ func (r *runner) printError(w io.Writer, styles fang.Styles, err error) {
 		return // the command has said what went wrong
 	}
 	if isTerminal(r.stderr) {
-		fmt.Fprintln(w, styles.ErrorHeader.UnsetMargins().Render("ERROR")+" "+err.Error())
+		fmt.Fprintln(w, styles.ErrorHeader.UnsetMargins().String()+" "+err.Error())
 		return
 	}
 	fmt.Fprintln(w, "fwbatch: "+err.Error())

@@ -57,7 +57,7 @@ func idCompletions(briefs []store.Brief, given []string, toComplete string, firs
 		value string // its batch id or its local id
 	}
 	var firsts, rest []candidate
-	var sub store.Submission                // one for all: first may keep no pointer to it
+	var sub store.Submission                // reused for every brief: first keeps no pointer to it
 	for i := len(briefs) - 1; i >= 0; i-- { // the history is oldest first
 		b := &briefs[i]
 		if b.Hidden || b.BatchID == "" || slices.Contains(given, b.BatchID) || slices.Contains(given, b.ID) {
