@@ -179,3 +179,13 @@ func TestCompleteFlagValues(t *testing.T) {
 		t.Errorf("--prompt: %v", got)
 	}
 }
+
+// TestMistypedCommand: a word that is neither a file nor a command, but
+// close to one, is answered with the command, exit 2.
+func TestMistypedCommand(t *testing.T) {
+	h := newHarness(t, fakeapi.Config{})
+	res := h.run("stauts")
+	if res.code != 2 || oneLine(t, "stderr", res.errOut) != "fwbatch: stauts: no such file or folder, nor a command; did you mean `fwbatch status`?" {
+		t.Errorf("exit %d, stderr %q", res.code, res.errOut)
+	}
+}
