@@ -166,3 +166,29 @@ func TestManPage(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoRecordings: `fwbatch --demo` with no path opens on the bundled
+// sample recordings, and a submitted one comes back with the words it says.
+func TestDemoRecordings(t *testing.T) {
+	u := newUser(t, nil)
+	s := tmuxtest.Start(t, 100, 30, u.env, fwbatch, "--demo")
+	scr := s.WaitText(wait, "4 audio file(s)")
+	for _, name := range []string{"interview.flac", "lecture.wav", "memo.ogg", "standup.mp3"} {
+		if !strings.Contains(scr, name) {
+			t.Fatalf("Files does not show %s:\n%s", name, scr)
+		}
+	}
+	if !strings.Contains(scr, filepath.Join(u.state, "fwbatch", "demo", "recordings")) {
+		t.Errorf("Files is not in the demo's recordings folder:\n%s", scr)
+	}
+	s.Keys("Enter")
+	focused(t, s, "Task")
+	s.Keys("C-s")
+	s.WaitFor(wait, "the job to complete", func(scr string) bool { return strings.Contains(scr, "✓ completed") })
+	s.Keys("Enter")
+	s.WaitText(wait, "Thanks for joining us today. Tell me about the project you are working on.")
+	s.Keys("Escape")
+	s.WaitText(wait, "History  1 submission")
+	s.Keys("q")
+	s.WaitFor(wait, "the demo to exit", func(string) bool { dead, _ := s.Dead(); return dead })
+}
