@@ -8,6 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
+	"sync"
 )
 
 // Brief is a submission as Skim sees it: what names it and tells its
@@ -16,7 +18,10 @@ type Brief struct {
 	ID, File, BatchID, AccountID, ServerStatus, ResultPath string
 	Outcome                                                Outcome
 	Hidden                                                 bool
-	hasOutcome                                             bool
+
+	// What its events held, for merging the Briefs of two pieces of the
+	// file: an outcome event, a started event, a status event.
+	hasOutcome, hasStarted, hasStatus bool
 }
 
 // Submission returns b as a Submission with only b's fields set, for the
@@ -28,7 +33,9 @@ func (b *Brief) Submission() Submission {
 
 // Skim reads the history at path for shell completion, which must answer
 // within 100 ms on 100,000 submissions, where Load takes several times
-// that: it decodes only the fields of a Brief, and keeps nothing else.
+// that: it decodes only the fields of a Brief, and keeps nothing else. A
+// large file is read in pieces, one per CPU, folded each on its own and
+// then merged in file order.
 //
 // The Briefs come oldest first by first event, as History.Submissions.
 // Lines that cannot be read are skipped without a word: Skim never
@@ -44,18 +51,85 @@ func Skim(path string) ([]Brief, error) {
 		return nil, fmt.Errorf("history file %s: %w", path, err)
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("history file %s: %w", path, err)
+	}
+	bounds, err := splitLines(f, fi.Size(), skimPieces(fi.Size()))
+	if err != nil {
+		return nil, fmt.Errorf("history file %s: %w", path, err)
+	}
+	pieces := make([]*skimmer, len(bounds)-1)
+	errs := make([]error, len(pieces))
+	var wg sync.WaitGroup
+	for i := range pieces {
+		wg.Go(func() {
+			start, end := bounds[i], bounds[i+1]
+			pieces[i], errs[i] = skimPiece(io.NewSectionReader(f, start, end-start), end-start)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("history file %s: %w", path, err)
+	}
+	sk := pieces[0]
+	for _, p := range pieces[1:] {
+		sk.merge(p)
+	}
+	return sk.briefs, nil
+}
+
+// skimPieces is how many pieces Skim reads a file of size bytes in: one
+// per CPU, unless the file is small. Tests change it to split small files.
+var skimPieces = func(size int64) int {
+	if size < 4<<20 {
+		return 1
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// splitLines cuts the file's size bytes into about n pieces that each start
+// at the start of a line, and returns their bounds (n+1 offsets at most).
+func splitLines(f *os.File, size int64, n int) ([]int64, error) {
+	bounds := []int64{0}
+	buf := make([]byte, 64<<10)
+	for k := 1; k < n; k++ {
+		// The first line that starts at or after size*k/n.
+		at := max(size*int64(k)/int64(n)-1, bounds[len(bounds)-1])
+		for at < size {
+			m, err := f.ReadAt(buf, at)
+			if i := bytes.IndexByte(buf[:m], '\n'); i >= 0 {
+				at += int64(i) + 1
+				break
+			}
+			if err == io.EOF {
+				at = size
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			at += int64(m)
+		}
+		if at < size && at > bounds[len(bounds)-1] {
+			bounds = append(bounds, at)
+		}
+	}
+	return append(bounds, size), nil
+}
+
+// skimPiece folds the lines of r, which holds size bytes that start at the
+// start of a line, into a skimmer of its own.
+func skimPiece(r io.Reader, size int64) (*skimmer, error) {
 	// About 800 bytes per submission as fwbatch writes them: sized so that
 	// the index is not rebuilt as it grows.
-	n := 0
-	if fi, err := f.Stat(); err == nil {
-		n = int(min(fi.Size()/800, 1<<22))
-	}
-	sk := skimmer{index: make(map[string]int32, n), briefs: make([]Brief, 0, n), last: -1}
+	n := int(min(size/800, 1<<22))
+	sk := &skimmer{index: make(map[string]int32, n), briefs: make([]Brief, 0, n), last: -1}
 	buf := make([]byte, 1<<20)
 	have := 0         // bytes at the start of buf not folded yet
 	skipping := false // inside a line longer than maxLine, which Load never reads either
 	for {
-		n, err := f.Read(buf[have:])
+		n, err := r.Read(buf[have:])
 		have += n
 		chunk := buf[:have]
 		for {
@@ -80,10 +154,10 @@ func Skim(path string) ([]Brief, error) {
 			}
 		}
 		if err == io.EOF {
-			return sk.briefs, nil
+			return sk, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("history file %s: %w", path, err)
+			return nil, err
 		}
 	}
 }
@@ -116,7 +190,7 @@ func (sk *skimmer) apply() {
 	b := &sk.briefs[i]
 	switch ev.Kind {
 	case KindStarted:
-		b.File = ev.File
+		b.File, b.hasStarted = ev.File, true
 		if !b.hasOutcome {
 			b.Outcome = OutcomeUploading
 		}
@@ -131,12 +205,48 @@ func (sk *skimmer) apply() {
 	case KindFailed, KindUnknown, KindInterrupted:
 		b.Outcome, b.hasOutcome = Outcome(ev.Kind), true
 	case KindStatus:
-		b.ServerStatus = ev.Status
+		b.ServerStatus, b.hasStatus = ev.Status, true
 		if ev.ResultPath != "" {
 			b.ResultPath = ev.ResultPath
 		}
 	case KindHidden:
 		b.Hidden = true
+	}
+}
+
+// merge folds the Briefs of the piece of the file that follows sk's into
+// sk, as if apply had gone on through that piece's lines.
+func (sk *skimmer) merge(next *skimmer) {
+	for _, b := range next.briefs {
+		i, ok := sk.index[b.ID]
+		if !ok {
+			sk.index[b.ID] = int32(len(sk.briefs))
+			sk.briefs = append(sk.briefs, b)
+			continue
+		}
+		a := &sk.briefs[i]
+		switch {
+		case b.hasOutcome: // the last outcome event is b's
+			a.Outcome, a.hasOutcome = b.Outcome, true
+		case b.hasStarted && !a.hasOutcome: // a started event with no outcome yet
+			a.Outcome = OutcomeUploading
+		}
+		if b.hasStarted {
+			a.File, a.hasStarted = b.File, true
+		}
+		if b.BatchID != "" {
+			a.BatchID = b.BatchID
+		}
+		if b.AccountID != "" {
+			a.AccountID = b.AccountID
+		}
+		if b.hasStatus {
+			a.ServerStatus, a.hasStatus = b.ServerStatus, true
+		}
+		if b.ResultPath != "" {
+			a.ResultPath = b.ResultPath
+		}
+		a.Hidden = a.Hidden || b.Hidden
 	}
 }
 

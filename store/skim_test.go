@@ -18,8 +18,10 @@ func briefOf(s *Submission) Brief {
 }
 
 // checkSkim compares Skim with Load on the file at path: the same
-// submissions, in the same order, with the same fields.
-func checkSkim(t *testing.T, path string) {
+// submissions, in the same order, with the same fields, with the file read
+// in one piece and cut into pieces folded apart and merged (1, 2 and 7 of
+// them, unless pieces says).
+func checkSkim(t *testing.T, path string, pieces ...int) {
 	t.Helper()
 	st, err := Open(path)
 	if err != nil {
@@ -29,19 +31,26 @@ func checkSkim(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Skim(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	subs := h.Submissions()
-	if len(got) != len(subs) {
-		t.Fatalf("%s: Skim found %d submissions, Load %d", filepath.Base(path), len(got), len(subs))
+	if len(pieces) == 0 {
+		pieces = []int{1, 2, 7}
 	}
-	for i, s := range subs {
-		g := got[i]
-		g.hasOutcome = false
-		if want := briefOf(s); g != want {
-			t.Errorf("%s: submission %d:\nSkim %+v\nLoad %+v", filepath.Base(path), i, g, want)
+	defer func(orig func(int64) int) { skimPieces = orig }(skimPieces)
+	for _, pieces := range pieces {
+		skimPieces = func(int64) int { return pieces }
+		got, err := Skim(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(subs) {
+			t.Fatalf("%s in %d pieces: Skim found %d submissions, Load %d", filepath.Base(path), pieces, len(got), len(subs))
+		}
+		for i, s := range subs {
+			g := got[i]
+			g.hasOutcome, g.hasStarted, g.hasStatus = false, false, false
+			if want := briefOf(s); g != want {
+				t.Errorf("%s in %d pieces: submission %d:\nSkim %+v\nLoad %+v", filepath.Base(path), pieces, i, g, want)
+			}
 		}
 	}
 }
@@ -196,4 +205,46 @@ func writeRandomHistory(t *testing.T, path string, r *rand.Rand, n int) {
 	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestSkimPiecesFarApart: every submission's events far apart, so that
+// each kind of event lands in another piece than the one before: the
+// merge of pieces must give what one fold gives.
+func TestSkimPiecesFarApart(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var rounds [6][]Event
+	for i := range 40 {
+		id := fmt.Sprintf("%s-%06x", t0.Add(time.Duration(i)*time.Second).Format("20060102T150405.000000Z"), i)
+		if i%5 != 4 {
+			rounds[0] = append(rounds[0], Event{Kind: KindStarted, ID: id, File: fmt.Sprintf("/rec/%d.wav", i)})
+		}
+		switch i % 4 {
+		case 0:
+			rounds[1] = append(rounds[1], Event{Kind: KindUnknown, ID: id})
+			rounds[3] = append(rounds[3], Event{Kind: KindSubmitted, ID: id, BatchID: fmt.Sprint("b", i), AccountID: "a"})
+		case 1:
+			rounds[1] = append(rounds[1], Event{Kind: KindSubmitted, ID: id, BatchID: fmt.Sprint("b", i), AccountID: "a"})
+			rounds[2] = append(rounds[2], Event{Kind: KindStatus, ID: id, Status: "completed", ResultPath: "/r/" + id})
+			rounds[4] = append(rounds[4], Event{Kind: KindStatus, ID: id, Status: ""}) // an empty status still replaces
+		case 2:
+			rounds[1] = append(rounds[1], Event{Kind: KindInterrupted, ID: id})
+			rounds[4] = append(rounds[4], Event{Kind: KindStarted, ID: id, File: "/rec/again.wav"}) // started after an outcome
+		}
+		if i%3 == 0 {
+			rounds[5] = append(rounds[5], Event{Kind: KindHidden, ID: id})
+		}
+	}
+	var all []Event
+	for _, r := range rounds {
+		all = append(all, r...)
+	}
+	lines, err := encodeEvents(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "history.jsonl")
+	if err := os.WriteFile(path, bytes.Join(lines, nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	checkSkim(t, path, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 }
