@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -73,8 +74,8 @@ func Skim(path string) ([]Brief, error) {
 		return nil, fmt.Errorf("history file %s: %w", path, err)
 	}
 	sk := pieces[0]
-	for _, p := range pieces[1:] {
-		sk.merge(p)
+	for i, p := range pieces[1:] {
+		sk.merge(p, i+2 < len(pieces))
 	}
 	return sk.briefs, nil
 }
@@ -215,12 +216,16 @@ func (sk *skimmer) apply() {
 }
 
 // merge folds the Briefs of the piece of the file that follows sk's into
-// sk, as if apply had gone on through that piece's lines.
-func (sk *skimmer) merge(next *skimmer) {
+// sk, as if apply had gone on through that piece's lines. Unless more
+// pieces follow, the index is not kept up to date.
+func (sk *skimmer) merge(next *skimmer, more bool) {
+	sk.briefs = slices.Grow(sk.briefs, len(next.briefs))
 	for _, b := range next.briefs {
 		i, ok := sk.index[b.ID]
 		if !ok {
-			sk.index[b.ID] = int32(len(sk.briefs))
+			if more {
+				sk.index[b.ID] = int32(len(sk.briefs))
+			}
 			sk.briefs = append(sk.briefs, b)
 			continue
 		}
