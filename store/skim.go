@@ -66,7 +66,12 @@ func Skim(path string) ([]Brief, error) {
 	for i := range pieces {
 		wg.Go(func() {
 			start, end := bounds[i], bounds[i+1]
-			pieces[i], errs[i] = skimPiece(io.NewSectionReader(f, start, end-start), end-start)
+			// The first piece takes in the others: room for the whole file.
+			room := end - start
+			if i == 0 {
+				room = fi.Size()
+			}
+			pieces[i], errs[i] = skimPiece(io.NewSectionReader(f, start, end-start), room)
 		})
 	}
 	wg.Wait()
@@ -119,12 +124,12 @@ func splitLines(f *os.File, size int64, n int) ([]int64, error) {
 	return append(bounds, size), nil
 }
 
-// skimPiece folds the lines of r, which holds size bytes that start at the
-// start of a line, into a skimmer of its own.
-func skimPiece(r io.Reader, size int64) (*skimmer, error) {
+// skimPiece folds the lines of r, which start at the start of a line, into
+// a skimmer of its own with room for the submissions of room bytes.
+func skimPiece(r io.Reader, room int64) (*skimmer, error) {
 	// About 800 bytes per submission as fwbatch writes them: sized so that
 	// the index is not rebuilt as it grows.
-	n := int(min(size/800, 1<<22))
+	n := int(min(room/800, 1<<22))
 	sk := &skimmer{index: make(map[string]int32, n), briefs: make([]Brief, 0, n), last: -1}
 	buf := make([]byte, 1<<20)
 	have := 0         // bytes at the start of buf not folded yet
