@@ -127,9 +127,9 @@ func splitLines(f *os.File, size int64, n int) ([]int64, error) {
 // skimPiece folds the lines of r, which start at the start of a line, into
 // a skimmer of its own with room for the submissions of room bytes.
 func skimPiece(r io.Reader, room int64) (*skimmer, error) {
-	// About 800 bytes per submission as fwbatch writes them: sized so that
-	// the index is not rebuilt as it grows.
-	n := int(min(room/800, 1<<22))
+	// Lines as fwbatch writes them take about 800 bytes per submission:
+	// sized a little over that, the index and the Briefs never grow.
+	n := int(min(room/640, 1<<22))
 	sk := &skimmer{index: make(map[string]int32, n), briefs: make([]Brief, 0, n), last: -1}
 	buf := make([]byte, 1<<20)
 	have := 0         // bytes at the start of buf not folded yet
