@@ -9,40 +9,58 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 )
 
-const statusUsage = `fwbatch status [--wait] [--json] [ID...]
+const statusLong = `Ask the API about batch jobs and record what it says in the history. ID is a
+batch id or a local submission id (see ` + "`fwbatch list`" + `; TAB completes them,
+pending jobs first). Without IDs: every pending job (submitted, or unknown with
+a batch id the reply named; not hidden, not failed or not found, result not
+saved yet).
 
-  Ask the API about batch jobs and record what it says in the history. ID is
-  a batch id or a local submission id (see ` + "`fwbatch list`" + `). Without IDs: every
-  pending job (submitted, or unknown with a batch id the reply named; not
-  hidden, not failed or not found, result not saved yet).
+The first time a job is seen completed, its transcript is saved under the
+results folder beside the history, so it outlives the server's copy;
+` + "`fwbatch result`" + ` writes it where you want it.
 
-  The first time a job is seen completed, its transcript is saved under the
-  results folder beside the history, so it outlives the server's copy;
-  ` + "`fwbatch result`" + ` writes it where you want it.
+stdout: one line per job:
+  talk.flac processing batch_id=…
+  talk.flac completed batch_id=… result=/…/results/<id>.srt
+  talk.flac expired batch_id=…: the audio could not be decoded
+  talk.flac not found batch_id=…: HTTP 404: …
+(--json: one object per line with id, file, outcome, batch_id, account_id,
+status, state, message, result_path, error; state is pending, completed,
+failed or not found). Errors go to stderr, one line each. A job the server
+does not know (HTTP 404) is recorded as not found and left out of later
+checks without IDs; naming it asks again.
 
-  stdout: one line per job:
-    talk.flac processing batch_id=…
-    talk.flac completed batch_id=… result=/…/results/<id>.srt
-    talk.flac expired batch_id=…: the audio could not be decoded
-    talk.flac not found batch_id=…: HTTP 404: …
-  (--json: one object per line with id, file, outcome, batch_id,
-  account_id, status, state, message, result_path, error; state is
-  pending, completed, failed or not found). Errors go to stderr, one line
-  each. A job the server does not know (HTTP 404) is recorded as not
-  found and left out of later checks without IDs; naming it asks again.
-
-  --wait checks again, with backoff, until every job is completed or
-  failed, printing each change. Exit status: 0 every job checked and none
-  failed (still pending is fine without --wait), 1 a job failed, could not
-  be checked, or an ID is not in the history, 2 usage or setup error.`
+--wait checks again, with backoff, until every job is completed or failed,
+printing each change. Exit status: 0 every job checked and none failed (still
+pending is fine without --wait), 1 a job failed, could not be checked, or an
+ID is not in the history, 2 usage or setup error.`
 
 const statusExample = `fwbatch status
 fwbatch status --wait 8b0f4c1e-1d2a-4c3b-9e8f-0a1b2c3d4e5f
-fwbatch status --json > status.jsonl`
+fwbatch status -j > status.jsonl`
+
+func (r *runner) newStatusCmd(g *globalFlags) *cobra.Command {
+	var wait, asJSON bool
+	cmd := &cobra.Command{
+		Use:               "status [ID...]",
+		Short:             "Check batch jobs; save results the first time they are seen",
+		Long:              statusLong,
+		Example:           statusExample,
+		ValidArgsFunction: r.completeIDs(g, pendingFirst),
+		RunE: run(func(_ *cobra.Command, ids []string) int {
+			return r.statusCmd(g, wait, asJSON, ids)
+		}),
+	}
+	cmd.Flags().BoolVar(&wait, "wait", false, "check again, with backoff, until every job is completed or failed")
+	cmd.Flags().BoolVarP(&asJSON, "json", "j", false, "print one JSON object per job instead of a line of text")
+	return cmd
+}
 
 // statusLine is one line of `status --json`.
 type statusLine struct {
@@ -88,21 +106,12 @@ type watched struct {
 	final   bool
 }
 
-func (r *runner) statusCmd(args []string) int {
-	fs := r.newFlagSet("status", statusUsage, statusExample)
-	var g globalFlags
-	g.register(fs)
-	wait := fs.Bool("wait", false, "check again, with backoff, until every job is completed or failed")
-	asJSON := fs.Bool("json", false, "print one JSON object per job instead of a line of text")
-	ids, code, ok := r.parseOrExit(fs, args)
-	if !ok {
-		return code
-	}
+func (r *runner) statusCmd(g *globalFlags, wait, asJSON bool, ids []string) int {
 	interval, err := pollInterval(r.getenv)
 	if err != nil {
 		return r.fail(ExitUsage, "%v", err)
 	}
-	e, err := r.setupCLI(&g)
+	e, err := r.setupCLI(g)
 	if err != nil {
 		return r.fail(ExitUsage, "%v", err)
 	}
@@ -137,7 +146,7 @@ func (r *runner) statusCmd(args []string) int {
 		if !submit.Checkable(s) {
 			failed = true
 			msg := submit.NoJobReason(s)
-			if *asJSON {
+			if asJSON {
 				printJSON(r.stdout, statusLine{ID: s.ID, File: s.File, Outcome: string(s.Outcome), Error: msg})
 			}
 			r.fail(ExitFailed, "%s (id %s): %s", displayName(s), s.ID, msg)
@@ -161,7 +170,7 @@ func (r *runner) statusCmd(args []string) int {
 	defer stop()
 	maxWait := min(interval*maxPollFactor, maxPollWait)
 	for {
-		if r.checkRound(ctx, e, client, jobs, *wait, *asJSON) {
+		if r.checkRound(ctx, e, client, jobs, wait, asJSON) {
 			failed = true
 		}
 		if _, err := e.store.Refresh(h); err != nil {
@@ -176,7 +185,7 @@ func (r *runner) statusCmd(args []string) int {
 				left++
 			}
 		}
-		if left == 0 || !*wait {
+		if left == 0 || !wait {
 			break
 		}
 		e.logf("status: %d jobs pending; next check in %s", left, interval)

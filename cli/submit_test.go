@@ -407,7 +407,9 @@ func TestSubmitUsage(t *testing.T) {
 	}{
 		{name: "no files", args: []string{"submit"}, msg: []string{"give the audio files or folders to submit"}},
 		{name: "concurrency 0", args: []string{"submit", "--concurrency", "0", file}, msg: []string{"--concurrency 0: must be at least 1"}},
-		{name: "unknown flag", args: []string{"submit", "--colour", file}, msg: []string{"flag provided but not defined: -colour", "fwbatch submit --help"}},
+		{name: "unknown flag", args: []string{"submit", "--colour", file}, msg: []string{"unknown flag: --colour", "fwbatch submit --help"}},
+		{name: "unknown flag before the command", args: []string{"--colour", "submit", file}, msg: []string{"unknown flag: --colour", "--help`"}},
+		{name: "key as a short flag", args: []string{"submit", file, "-key", "xyz"}, msg: []string{"never taken as a flag", "FIREWORKS_API_KEY"}},
 		{name: "key as a flag", args: []string{"submit", "--api-key=xyz", file}, msg: []string{"never taken as a flag", "FIREWORKS_API_KEY"}},
 		{name: "diarize without verbose_json", args: []string{"submit", file, "--diarize"},
 			msg: []string{"invalid options: --diarize (diarize): needs response_format verbose_json and word in timestamp_granularities"}},

@@ -69,6 +69,10 @@ type Config struct {
 	// what other processes saved). fwbatch --demo uses it, since its
 	// history outlives the process that serves the fake.
 	StateFile string
+	// Scripts, if set, are what the fake "hears" in an uploaded file of a
+	// given name, a sentence per segment; files of other names carry the
+	// default script. fwbatch --demo sets them for its sample recordings.
+	Scripts map[string][]string
 	// Admin serves GET /_fake/requests and GET /_fake/jobs, what the fake
 	// saw and holds, as JSON, for black-box tests. The standalone server
 	// turns it on.
@@ -309,7 +313,7 @@ func (s *Server) Job(batchID string) (Job, bool) {
 // Render returns the result the fake produces for a task and form fields:
 // its content type and the serialized body.
 func Render(task string, fields map[string]string) (contentType, body string) {
-	return render(task, fields)
+	return render(task, fields, script)
 }
 
 // update changes a request's record under the lock.
@@ -577,7 +581,10 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, rec *Request, ta
 		}
 		return
 	}
-	job := s.newJob(task, endpoint, fields)
+	s.mu.Lock()
+	fileName := rec.FileName
+	s.mu.Unlock()
+	job := s.newJob(task, endpoint, fields, fileName)
 	reply := map[string]any{
 		"status":      "submitted",
 		"batch_id":    job.BatchID,
@@ -699,8 +706,12 @@ func (s *Server) readForm(r *http.Request, body io.Reader, rec *Request) (map[st
 	return fields, 0, ""
 }
 
-func (s *Server) newJob(task, endpoint string, fields map[string]string) *Job {
-	ct, body := render(task, fields)
+func (s *Server) newJob(task, endpoint string, fields map[string]string, fileName string) *Job {
+	lines, ok := s.cfg.Scripts[fileName]
+	if !ok {
+		lines = script
+	}
+	ct, body := render(task, fields, lines)
 	return &Job{
 		BatchID:     newID(),
 		AccountID:   s.cfg.AccountID,
