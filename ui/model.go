@@ -220,6 +220,19 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if cmd, handled := m.handleEvent(msg); handled {
 		return m, cmd
 	}
+	// Results of a screen's own commands go to that screen, focused or not:
+	// a folder listed while the form was open is Files' all the same.
+	switch msg.(type) {
+	case dirListedMsg:
+		return m, m.files.update(msg)
+	case transcriptMsg:
+		return m, m.details.update(msg)
+	case fileSizesMsg:
+		if m.form == nil {
+			return m, nil
+		}
+		return m, m.form.update(msg)
+	}
 	return m, m.active().update(msg)
 }
 
