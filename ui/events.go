@@ -40,6 +40,8 @@ type (
 	filesChosenMsg struct{ paths []string }
 	// formBackMsg: esc in the form.
 	formBackMsg struct{}
+	// noticeMsg: a screen has something to say on the notice line.
+	noticeMsg struct{ notice }
 )
 
 // handleEvent deals with messages that belong to the root. It reports
@@ -151,6 +153,9 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 	case formBackMsg:
 		m.setPage(pageFiles)
 		return nil, true
+	case noticeMsg:
+		m.notice = msg.notice
+		return nil, true
 	case submitFormMsg:
 		return m.submitFiles(msg), true
 	case keyEnteredMsg:
@@ -205,9 +210,9 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		return nil, true
 	case cancelUploadsMsg:
-		n := m.uploads.inFlight()
+		running, queued := m.uploads.counts()
 		m.confirm = &confirmation{
-			question: fmt.Sprintf("Cancel %d running upload(s)? They are recorded as interrupted. (y/N)", n),
+			question: fmt.Sprintf("Cancel them (%s)? They are recorded as interrupted. (y/N)", describeCounts(running, queued)),
 			yes: func(m *Model) tea.Cmd {
 				m.uploads.cancelAll()
 				return nil
@@ -243,6 +248,12 @@ func (m *Model) uiTick() tea.Cmd {
 
 func (m *Model) onBatchEvent(e tea.Msg, now time.Time) tea.Cmd {
 	switch e := e.(type) {
+	case batchSizesMsg:
+		for id, size := range e.sizes {
+			if up := m.uploads.byID[id]; up != nil && up.total == 0 {
+				up.total = size
+			}
+		}
 	case batchEventMsg:
 		m.uploads.apply(e, now)
 		if e.ev.Type == submit.EventDone || e.ev.Type == submit.EventStarted {
@@ -304,6 +315,9 @@ func (m *Model) submitFiles(req submitFormMsg) tea.Cmd {
 		items[i] = submit.BatchItem{ID: store.NewID(), File: f, Options: opts, ResubmitOf: req.resubmitOf}
 	}
 	cmds := []tea.Cmd{m.uploads.start(client, m.sh.deps.Store, items, m.sh.deps.Concurrency), m.uiTick()}
+	// Files sent are not marked any more: coming back to Files must not
+	// offer to send them again.
+	m.files.unmark(req.files...)
 	if req.resubmitOf == "" {
 		// The next form starts from these values, in this session and,
 		// through the config file, the next.

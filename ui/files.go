@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -44,6 +45,7 @@ type dirListedMsg struct {
 	dir     string
 	entries []fileEntry
 	err     error
+	gone    []string // marked files that are no longer regular files on disk
 }
 
 // filesScreen lists a folder: subfolders, then audio files with sizes.
@@ -92,9 +94,29 @@ func (s *filesScreen) list(dir string) tea.Cmd {
 	s.seq++
 	s.loading = true
 	seq := s.seq
+	marked := append([]string(nil), s.order...)
 	return func() tea.Msg {
 		entries, err := readDir(dir)
-		return dirListedMsg{seq: seq, dir: dir, entries: entries, err: err}
+		// Marks span folders: each listing also looks at the marked files,
+		// so that one deleted meanwhile is not sent, or counted, later.
+		var gone []string
+		for _, p := range marked {
+			if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+				gone = append(gone, p)
+			}
+		}
+		return dirListedMsg{seq: seq, dir: dir, entries: entries, err: err, gone: gone}
+	}
+}
+
+// unmark forgets the marks of paths (files submitted, or gone from disk).
+func (s *filesScreen) unmark(paths ...string) {
+	for _, p := range paths {
+		if _, ok := s.marked[p]; !ok {
+			continue
+		}
+		delete(s.marked, p)
+		s.order = slices.DeleteFunc(s.order, func(o string) bool { return o == p })
 	}
 }
 
@@ -246,9 +268,18 @@ func (s *filesScreen) update(msg tea.Msg) tea.Cmd {
 			return nil // a newer listing was asked for
 		}
 		s.loading = false
+		s.unmark(msg.gone...)
+		var note tea.Cmd
+		if len(msg.gone) > 0 {
+			names := make([]string, len(msg.gone))
+			for i, p := range msg.gone {
+				names[i] = filepath.Base(p)
+			}
+			note = emit(noticeMsg{notice{text: fmt.Sprintf("unmarked %s: no longer a file on disk", strings.Join(names, ", ")), kind: noticeWarn}})
+		}
 		if msg.err != nil && msg.entries == nil {
 			s.problem = "cannot open " + msg.dir + ": " + describe(msg.err)
-			return nil
+			return note
 		}
 		s.problem = ""
 		if msg.err != nil {
@@ -270,7 +301,7 @@ func (s *filesScreen) update(msg tea.Msg) tea.Cmd {
 				break
 			}
 		}
-		return nil
+		return note
 	case tea.KeyPressMsg:
 		if s.editing {
 			return s.typeKey(msg)
@@ -386,6 +417,12 @@ func (s *filesScreen) open() tea.Cmd {
 	e := s.current()
 	if e != nil && e.kind == entryDir {
 		return s.list(e.path)
+	}
+	if e != nil && e.kind != entryAudio && e.kind != entryOther {
+		// A FIFO, a broken link, an entry that could not be read: say why,
+		// rather than carry on with files marked some time before.
+		s.problem = s.why(e)
+		return nil
 	}
 	if len(s.order) > 0 {
 		return emit(filesChosenMsg{paths: append([]string(nil), s.order...)})

@@ -346,7 +346,7 @@ func TestCtrlCAsksWhileUploading(t *testing.T) {
 	d.size(100, 30)
 	submitFromForm(t, d, "hello.wav")
 	d.waitFor("the upload to start", 10*time.Second, func(s string) bool { return strings.Contains(s, "↑ 1 uploading") })
-	if _, cmd := d.m.Update(keyMsg("ctrl+c")); cmd != nil || !strings.Contains(d.screen(), "upload(s) still running. Quit and interrupt them?") {
+	if _, cmd := d.m.Update(keyMsg("ctrl+c")); cmd != nil || !strings.Contains(d.screen(), "1 upload running. Quit and interrupt them?") {
 		t.Fatalf("ctrl+c during an upload did not ask:\n%s", d.screen())
 	}
 	d.key("n")

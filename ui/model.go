@@ -278,12 +278,12 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 // answering yes cancels the uploads, waits for their "interrupted" events to
 // be written, then quits.
 func (m *Model) quit() tea.Cmd {
-	n := m.uploads.inFlight()
-	if n == 0 {
+	running, queued := m.uploads.counts()
+	if running+queued == 0 {
 		return tea.Quit
 	}
 	m.confirm = &confirmation{
-		question: fmt.Sprintf("%d upload(s) still running. Quit and interrupt them? (y/N)", n),
+		question: fmt.Sprintf("%s. Quit and interrupt them? (y/N)", capitalize(describeCounts(running, queued))),
 		yes: func(m *Model) tea.Cmd {
 			m.quitting = true
 			m.uploads.cancelAll()
@@ -366,8 +366,12 @@ func (m *Model) header() string {
 		keyState = "key " + maskKey(m.apiKey)
 	}
 	right := st.Muted.Render(keyState)
-	if n := m.uploads.inFlight(); n > 0 {
-		right = st.Pending.Render(fmt.Sprintf("%s %d uploading", st.G.Up, n)) + "  " + right
+	if running, queued := m.uploads.counts(); running+queued > 0 {
+		up := fmt.Sprintf("%s %d uploading", st.G.Up, running)
+		if queued > 0 {
+			up += fmt.Sprintf(", %d queued", queued)
+		}
+		right = st.Pending.Render(up) + "  " + right
 	}
 	tab := st.TabActive.Render(pageNames[m.page])
 	line := left + "  " + where + "  " + tab
@@ -409,6 +413,13 @@ func tooSmall(w, h int) string {
 		}
 	}
 	return truncate("!", w)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // maskKey shows at most the last four characters of an API key.
