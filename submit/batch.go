@@ -211,6 +211,16 @@ type CheckResult struct {
 // event when the status changed, and, the first time the job is seen
 // completed, its result saved under the results folder (so it survives
 // server-side expiry) with the path in that event.
+//
+// Whether anything is new is decided under the history's lock, on the
+// submission as the file holds it then (store.AppendFor): several fwbatch
+// processes following the same jobs save each result once and record each
+// status once, whoever asks first.
+//
+// A completed job whose result cannot be saved (disk full, a folder that
+// cannot be written) is still recorded as completed, without a result
+// path, so that the history says what the server said and the job is
+// checked again; the error says why nothing was saved.
 func (c *Client) CheckRecorded(ctx context.Context, st *store.Store, sub store.Submission) (*CheckResult, error) {
 	if sub.BatchID == "" || sub.AccountID == "" {
 		return nil, fmt.Errorf("%s: no batch id: the server never accepted this upload", filepath.Base(sub.File))
@@ -220,31 +230,49 @@ func (c *Client) CheckRecorded(ctx context.Context, st *store.Store, sub store.S
 		return nil, err
 	}
 	res := &CheckResult{Job: job, State: job.State(), ResultPath: sub.ResultPath}
-	ev := store.Event{Kind: store.KindStatus, ID: sub.ID, Status: job.Status, Message: Redact(job.Message, c.key)}
-	if res.State == Completed && !savedResultExists(sub.ResultPath) {
-		data, err := job.Result()
-		if err != nil {
-			return res, err
+	var saveErr error
+	err = st.AppendFor(ctx, sub.ID, func(cur *store.Submission) ([]store.Event, error) {
+		if cur == nil {
+			cur = &sub // not in the file any more (edited by hand): record what was found
 		}
-		format := sub.Options["response_format"]
-		if format == "" {
-			format = "json" // the API's default
+		res.ResultPath = cur.ResultPath
+		ev := store.Event{Kind: store.KindStatus, ID: sub.ID, Status: job.Status, Message: Redact(job.Message, c.key)}
+		if res.State == Completed && !savedResultExists(cur.ResultPath) {
+			path, err := c.saveJobResult(st, cur, job)
+			if err != nil {
+				saveErr = err
+			} else {
+				res.ResultPath, ev.ResultPath = path, path
+			}
 		}
-		path := filepath.Join(st.ResultsDir(), resultName(sub.ID)+ResultExt(format))
-		if err := SaveResult(path, data); err != nil {
-			return res, err
+		if ev.ResultPath == "" && job.Status == cur.ServerStatus && ev.Message == cur.Message {
+			return nil, nil // nothing new to record
 		}
-		res.ResultPath = path
-		ev.ResultPath = path
-	}
-	if ev.ResultPath == "" && job.Status == sub.ServerStatus && ev.Message == sub.Message {
-		return res, nil // nothing new to record
-	}
-	if err := st.Append(ctx, ev); err != nil {
+		res.Recorded = true
+		return []store.Event{ev}, nil
+	})
+	if err != nil {
+		res.Recorded = false
 		return res, err
 	}
-	res.Recorded = true
-	return res, nil
+	return res, saveErr
+}
+
+// saveJobResult saves a completed job's result under the results folder.
+func (c *Client) saveJobResult(st *store.Store, sub *store.Submission, job *Job) (string, error) {
+	data, err := job.Result()
+	if err != nil {
+		return "", err
+	}
+	format := sub.Options["response_format"]
+	if format == "" {
+		format = "json" // the API's default
+	}
+	path := filepath.Join(st.ResultsDir(), resultName(sub.ID)+ResultExt(format))
+	if err := SaveResult(path, data); err != nil {
+		return "", err
+	}
+	return path, nil
 }
 
 // savedResultExists reports whether a result saved before is still there;
