@@ -54,8 +54,8 @@ type Config struct {
 	// Log, if set, gets one line per request. It never holds the key.
 	Log io.Writer
 	// StateFile, if set, keeps the jobs across restarts: Start loads it,
-	// and every new job and status check saves it (atomically, merged with
-	// what other processes saved). fwbatch --demo uses it, since its
+	// and every new job and status check appends a line to it (a journal
+	// that several processes share). fwbatch --demo uses it, since its
 	// history outlives the process that serves the fake.
 	StateFile string
 	// Admin serves GET /_fake/requests and GET /_fake/jobs, what the fake
@@ -111,7 +111,8 @@ type Server struct {
 	nStatus int
 	closed  bool
 
-	stateMu sync.Mutex // one saveState at a time
+	stateMu sync.Mutex // guards journal: one read of the state file at a time
+	journal journal
 
 	handlers  sync.WaitGroup
 	closeOnce sync.Once
@@ -484,8 +485,9 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, rec *Request, ta
 	s.mu.Lock()
 	s.jobs[job.BatchID] = job
 	rec.BatchID = job.BatchID
+	saved := *job
 	s.mu.Unlock()
-	s.saveState()
+	s.saveJob(saved)
 
 	reply := map[string]string{
 		"status":      "submitted",
@@ -636,8 +638,10 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, rec *Request, ac
 		ok = false
 	}
 	var reply map[string]any
+	var polls int
 	if ok {
 		j.Polls++
+		polls = j.Polls
 		rec.BatchID = j.BatchID
 		reply = map[string]any{"batch_id": j.BatchID, "status": "processing", "message": nil}
 		if j.Polls > s.cfg.Polls && s.cfg.Now().Sub(j.Created) >= s.cfg.Delay {
@@ -653,7 +657,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, rec *Request, ac
 		s.fail(w, rec, http.StatusNotFound, "not_found", fmt.Sprintf("batch job %s not found", batch))
 		return
 	}
-	s.saveState() // its poll count
+	s.savePolls(batch, polls)
 	if f.Kind == Trickle {
 		s.trickle(w, r, rec, reply)
 		return
