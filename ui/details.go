@@ -42,7 +42,7 @@ type detailsScreen struct {
 	saveAs   textinput.Model
 	choosing bool
 
-	activity func(id string) (uploading, elsewhere bool)
+	state func(id string) rowState
 }
 
 func newDetailsScreen(sh *shared, data *historyData) *detailsScreen {
@@ -50,7 +50,7 @@ func newDetailsScreen(sh *shared, data *historyData) *detailsScreen {
 	s.vp = viewport.New()
 	s.vp.SoftWrap = false
 	s.saveAs = newInput(sh.st, "save to: ")
-	s.activity = func(string) (bool, bool) { return false, false }
+	s.state = func(string) rowState { return rowState{} }
 	return s
 }
 
@@ -258,8 +258,11 @@ func expandHome(p string) string {
 }
 
 func (s *detailsScreen) fields(sub *store.Submission) [][2]string {
-	uploading, elsewhere := s.activity(sub.ID)
-	status, _ := statusOf(s.sh.st.G, sub, uploading, elsewhere)
+	rs := s.state(sub.ID)
+	status, _ := statusOf(s.sh.st.G, sub, rs)
+	if rs.problem != "" {
+		status += " — " + rs.problem
+	}
 	f := [][2]string{
 		{"File", sub.File},
 		{"Size", humanBytes(sub.Size)},
@@ -363,8 +366,7 @@ func (s *detailsScreen) transcriptView(sub *store.Submission, h int) string {
 	case sub.ResultPath != "":
 		return st.Muted.Render("reading the saved transcript…")
 	}
-	uploading, elsewhere := s.activity(sub.ID)
-	status, _ := statusOf(st.G, sub, uploading, elsewhere)
+	status, _ := statusOf(st.G, sub, s.state(sub.ID))
 	msg := "No transcript yet (" + status + ")."
 	switch {
 	case submit.NeedsCheck(sub):

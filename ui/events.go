@@ -52,7 +52,7 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 	case historyLoadedMsg:
 		m.loading, m.reading = false, false
 		if msg.err != nil {
-			m.notice = notice{text: msg.err.Error(), kind: noticeErr}
+			m.say(notice{text: msg.err.Error(), kind: noticeErr})
 			return m.watch(), true
 		}
 		m.hist.replace(msg.prepared(), msg.report)
@@ -61,7 +61,7 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 			m.polls.track(&r.sub, now, true)
 		}
 		if !msg.report.Clean() {
-			m.notice = notice{text: msg.report.String(), kind: noticeWarn}
+			m.say(notice{text: msg.report.String(), kind: noticeWarn})
 		}
 		next := m.watch()
 		if !m.compacted {
@@ -72,24 +72,24 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 	case compactedMsg:
 		switch rep := msg.report; {
 		case msg.err != nil:
-			m.notice = notice{text: "the history was not compacted: " + msg.err.Error(), kind: noticeWarn}
+			m.say(notice{text: "the history was not compacted: " + msg.err.Error(), kind: noticeWarn})
 		case rep != nil && rep.Corrupt != "":
-			m.notice = notice{text: fmt.Sprintf("history compacted; %d unreadable line(s) moved to %s", rep.Unreadable, rep.Corrupt), kind: noticeWarn}
+			m.say(notice{text: fmt.Sprintf("history compacted; %d unreadable line(s) moved to %s", rep.Unreadable, rep.Corrupt), kind: noticeWarn})
 		case rep != nil && rep.Rewritten:
-			m.notice = notice{text: fmt.Sprintf("history compacted: %d → %d lines (the old file is kept as %s)", rep.LinesBefore, rep.LinesAfter, rep.Backup)}
+			m.say(notice{text: fmt.Sprintf("history compacted: %d → %d lines (the old file is kept as %s)", rep.LinesBefore, rep.LinesAfter, rep.Backup)})
 		}
 		_, cmd := m.Update(msg.next)
 		return cmd, true
 	case historyChangedMsg:
 		m.reading = false
 		if msg.err != nil {
-			m.notice = notice{text: msg.err.Error(), kind: noticeErr}
+			m.sayNew(notice{subject: "history", text: msg.err.Error(), kind: noticeErr})
 		}
 		m.hist.apply(msg.subs)
 		m.hist.elsewhere = msg.elsewhere
 		if msg.report != nil {
 			if !msg.report.Clean() && msg.report.String() != m.hist.report.String() {
-				m.notice = notice{text: msg.report.String(), kind: noticeWarn}
+				m.say(notice{text: msg.report.String(), kind: noticeWarn})
 			}
 			m.hist.report = *msg.report
 		}
@@ -133,14 +133,14 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		return m.onChecked(msg, now), true
 	case appendedMsg:
 		if msg.err != nil {
-			m.notice = notice{text: msg.what + ": " + msg.err.Error(), kind: noticeErr}
+			m.say(notice{text: msg.what + ": " + msg.err.Error(), kind: noticeErr})
 		}
 		return m.readNow(), true
 	case savedMsg:
 		return m.onSaved(msg), true
 	case rememberedMsg:
 		if msg.err != nil {
-			m.notice = notice{text: "could not remember the form values: " + msg.err.Error(), kind: noticeWarn}
+			m.say(notice{text: "could not remember the form values: " + msg.err.Error(), kind: noticeWarn})
 		}
 		return nil, true
 	case filesChosenMsg:
@@ -154,7 +154,10 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		m.setPage(pageFiles)
 		return nil, true
 	case noticeMsg:
-		m.notice = msg.notice
+		m.say(msg.notice)
+		return nil, true
+	case closeLogMsg:
+		m.setPage(m.prevPage)
 		return nil, true
 	case submitFormMsg:
 		return m.submitFiles(msg), true
@@ -178,10 +181,10 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 	case copyMsg:
 		sub := m.hist.get(msg.id)
 		if sub == nil || sub.BatchID == "" {
-			m.notice = notice{text: "this submission has no batch id to copy", kind: noticeWarn}
+			m.say(notice{text: "this submission has no batch id to copy", kind: noticeWarn})
 			return nil, true
 		}
-		m.notice = notice{text: "copied batch id " + sub.BatchID + " (OSC 52; under tmux: set -g set-clipboard on)"}
+		m.say(notice{text: "copied batch id " + sub.BatchID + " (OSC 52; under tmux: set -g set-clipboard on)"})
 		return tea.SetClipboard(sub.BatchID), true
 	case recheckMsg:
 		return m.recheck(msg.id, now), true
@@ -199,7 +202,7 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		if m.uploads.running == 0 {
 			return tea.Quit, true
 		}
-		m.notice = notice{text: "Interrupted: cancelling uploads and recording them in the history…", kind: noticeWarn}
+		m.say(notice{text: "Interrupted: cancelling uploads and recording them in the history…", kind: noticeWarn})
 		return nil, true
 	case formBackToMsg:
 		m.keyp = nil
@@ -256,6 +259,9 @@ func (m *Model) onBatchEvent(e tea.Msg, now time.Time) tea.Cmd {
 		}
 	case batchEventMsg:
 		m.uploads.apply(e, now)
+		if e.ev.Type == submit.EventDone {
+			m.sayOutcome(e.ev)
+		}
 		if e.ev.Type == submit.EventDone || e.ev.Type == submit.EventStarted {
 			return m.readNow()
 		}
@@ -279,6 +285,23 @@ func (m *Model) onBatchEvent(e tea.Msg, now time.Time) tea.Cmd {
 		return cmd
 	}
 	return nil
+}
+
+// sayOutcome tells how an upload ended, refusals before any upload (not
+// audio, unreadable) included.
+func (m *Model) sayOutcome(ev submit.BatchEvent) {
+	n := notice{subject: filepath.Base(ev.Item.File)}
+	switch {
+	case ev.Outcome == store.KindSubmitted && ev.Err == nil:
+		n.text = "submitted, batch id " + ev.Reply.BatchID
+	case ev.Outcome == store.KindSubmitted:
+		n.text, n.kind = submit.Explain(ev.Err), noticeErr // submitted, not recorded
+	case ev.Outcome == store.KindFailed:
+		n.text, n.kind = "not submitted: "+submit.Explain(ev.Err), noticeErr
+	default:
+		n.text, n.kind = string(ev.Outcome)+": "+submit.Explain(ev.Err), noticeWarn
+	}
+	m.say(n)
 }
 
 // client returns the API client for the current key, making it on first use.
@@ -305,7 +328,7 @@ func (m *Model) submitFiles(req submitFormMsg) tea.Cmd {
 	}
 	client, err := m.apiClient()
 	if err != nil {
-		m.notice = notice{text: err.Error(), kind: noticeErr}
+		m.say(notice{text: err.Error(), kind: noticeErr})
 		return nil
 	}
 	items := make([]submit.BatchItem, len(req.files))
@@ -383,21 +406,21 @@ func (m *Model) recheck(id string, now time.Time) tea.Cmd {
 	case sub == nil:
 		return nil
 	case sub.BatchID == "":
-		m.notice = notice{text: "no batch id: the server never accepted this upload; x resubmits it", kind: noticeWarn}
+		m.say(notice{text: "no batch id: the server never accepted this upload; x resubmits it", kind: noticeWarn})
 		return nil
 	case !m.hasKey():
-		m.notice = notice{text: "no API key: set FIREWORKS_API_KEY or submit a file to enter one", kind: noticeWarn}
+		m.say(notice{text: "no API key: set FIREWORKS_API_KEY or submit a file to enter one", kind: noticeWarn})
 		return nil
 	case m.polls.running[id]:
 		return nil
 	}
 	client, err := m.apiClient()
 	if err != nil {
-		m.notice = notice{text: err.Error(), kind: noticeErr}
+		m.say(notice{text: err.Error(), kind: noticeErr})
 		return nil
 	}
 	m.polls.running[id] = true
-	m.notice = notice{text: "checking " + sub.BatchID + "…"}
+	m.say(notice{text: "checking " + sub.BatchID + "…"})
 	return checkCmd(client, m.sh.deps.Store, *sub, true)
 }
 
@@ -411,38 +434,57 @@ func (m *Model) recheckAll(now time.Time) tea.Cmd {
 		}
 	}
 	if n == 0 {
-		m.notice = notice{text: "no pending jobs to check"}
+		m.say(notice{text: "no pending jobs to check"})
 		return nil
 	}
-	m.notice = notice{text: fmt.Sprintf("checking %d pending job(s)…", n)}
+	m.say(notice{text: fmt.Sprintf("checking %d pending job(s)…", n)})
 	return m.pollNow(now)
 }
 
 func (m *Model) onChecked(msg statusCheckedMsg, now time.Time) tea.Cmd {
 	delete(m.polls.running, msg.id)
-	sub := m.hist.get(msg.id)
 	name := msg.id
-	if sub != nil {
+	if sub := m.hist.get(msg.id); sub != nil {
 		name = filepath.Base(sub.File)
 	}
+	// A check asked for is always answered; a background one tells what
+	// is new, failures included, and not the same thing again and again.
+	say := m.sayNew
+	if msg.manual {
+		say = m.say
+	}
 	switch {
+	case msg.res != nil && msg.err != nil:
+		// The server answered, and what it said could not be kept whole
+		// (a transcript that could not be saved): the row shows both.
+		m.checks[msg.id] = checkNote{status: msg.res.Job.Status, problem: submit.Explain(msg.err)}
+		m.polls.checked(msg.id, now)
+		say(notice{subject: name, kind: noticeErr,
+			text: msg.res.Job.Status + " on the server, but not saved here: " + submit.Explain(msg.err) + " (checked again later; r now)"})
 	case msg.err != nil:
 		m.polls.checked(msg.id, now)
-		if msg.manual {
-			m.notice = notice{text: name + ": " + submit.Explain(msg.err), kind: noticeErr}
-		}
+		say(notice{subject: name, text: "status check failed: " + submit.Explain(msg.err), kind: noticeErr})
 	case msg.res.State == submit.Pending:
+		delete(m.checks, msg.id)
 		m.polls.checked(msg.id, now)
-		if msg.manual {
-			m.notice = notice{text: name + ": still " + msg.res.Job.Status}
+		switch {
+		case msg.manual:
+			say(notice{subject: name, text: "still " + msg.res.Job.Status})
+		case msg.res.Recorded:
+			say(notice{subject: name, text: msg.res.Job.Status})
 		}
 	default:
 		// A job finished: say so even when the check ran in the background.
+		delete(m.checks, msg.id)
 		m.polls.forget(msg.id)
 		if msg.res.State == submit.Completed {
-			m.notice = notice{text: name + ": completed; transcript saved to " + msg.res.ResultPath}
+			m.say(notice{subject: name, text: "completed; transcript saved to " + msg.res.ResultPath})
 		} else {
-			m.notice = notice{text: name + ": " + msg.res.Job.Status + ": " + msg.res.Job.Message, kind: noticeWarn}
+			text := msg.res.Job.Status
+			if msg.res.Job.Message != "" {
+				text += ": " + msg.res.Job.Message
+			}
+			m.say(notice{subject: name, text: text, kind: noticeWarn})
 		}
 	}
 	return tea.Batch(m.readNow(), m.pollNow(now))
@@ -457,9 +499,9 @@ func (m *Model) saveResult(id, dst string, overwrite bool) tea.Cmd {
 	}
 	if sub.ResultPath == "" {
 		if submit.NeedsCheck(sub) {
-			m.notice = notice{text: "no transcript yet: the job is not completed (r checks now)", kind: noticeWarn}
+			m.say(notice{text: "no transcript yet: the job is not completed (r checks now)", kind: noticeWarn})
 		} else {
-			m.notice = notice{text: "this submission has no transcript to save", kind: noticeWarn}
+			m.say(notice{text: "this submission has no transcript to save", kind: noticeWarn})
 		}
 		return nil
 	}
@@ -497,9 +539,9 @@ func (m *Model) onSaved(msg savedMsg) tea.Cmd {
 			},
 		}
 	case msg.err != nil:
-		m.notice = notice{text: msg.err.Error(), kind: noticeErr}
+		m.say(notice{text: msg.err.Error(), kind: noticeErr})
 	default:
-		m.notice = notice{text: "saved " + msg.path}
+		m.say(notice{text: "saved " + msg.path})
 	}
 	return nil
 }
@@ -513,7 +555,7 @@ func (m *Model) resubmit(id string) tea.Cmd {
 	}
 	opts, err := submit.OptionsFrom(sub.Task, sub.Endpoint, sub.Model, sub.Options)
 	if err != nil {
-		m.notice = notice{text: "cannot resubmit: " + err.Error(), kind: noticeErr}
+		m.say(notice{text: "cannot resubmit: " + err.Error(), kind: noticeErr})
 		return nil
 	}
 	req := submitFormMsg{files: []string{sub.File}, opts: opts, resubmitOf: sub.ID}
@@ -524,9 +566,8 @@ func (m *Model) resubmit(id string) tea.Cmd {
 	case store.OutcomeSubmitted:
 		warn = "This file was already submitted (batch " + sub.BatchID + "). Submit it again as a new job?"
 	case store.OutcomeUploading:
-		uploading, elsewhere := m.activity(sub.ID)
-		if uploading || elsewhere {
-			m.notice = notice{text: "this file is still uploading; wait for its outcome", kind: noticeWarn}
+		if rs := m.rowState(sub.ID); rs.uploading || rs.elsewhere {
+			m.say(notice{text: "this file is still uploading; wait for its outcome", kind: noticeWarn})
 			return nil
 		}
 		warn = "The first upload was interrupted; it may have reached the server and created a job."
@@ -561,11 +602,22 @@ func (m *Model) hide(id string) tea.Cmd {
 	return nil
 }
 
-// activity says whether id is being uploaded by this process, or by another
-// live one (from the reader's liveness check).
-func (m *Model) activity(id string) (uploading, elsewhere bool) {
+// checkNote is what a status check found that the history does not hold:
+// the server's status, and why it was not recorded in full.
+type checkNote struct{ status, problem string }
+
+// rowState says what the history file alone does not about id: whether
+// this process is uploading it, or another live one (from the reader's
+// liveness check), and what a check found but could not record.
+func (m *Model) rowState(id string) rowState {
+	var rs rowState
 	if u := m.uploads.byID[id]; u != nil && !u.done {
-		return true, false
+		rs.uploading = true
+	} else {
+		rs.elsewhere = m.hist.elsewhere[id]
 	}
-	return false, m.hist.elsewhere[id]
+	if n, ok := m.checks[id]; ok {
+		rs.said, rs.problem = n.status, n.problem
+	}
+	return rs
 }

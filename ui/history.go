@@ -47,16 +47,16 @@ type historyScreen struct {
 	filter    textinput.Model
 	filtering bool
 
-	// activity tells whether this process is uploading id, and whether
-	// another live process is.
-	activity func(id string) (uploading, elsewhere bool)
+	// state tells what the history file alone does not: uploads running
+	// here or elsewhere, checks that could not be recorded.
+	state func(id string) rowState
 }
 
 func newHistoryScreen(sh *shared, data *historyData) *historyScreen {
 	s := &historyScreen{sh: sh, data: data, built: -1}
 	s.filter = newInput(sh.st, "/")
 	s.filter.Placeholder = "filter: file, batch id, status…"
-	s.activity = func(string) (bool, bool) { return false, false }
+	s.state = func(string) rowState { return rowState{} }
 	return s
 }
 
@@ -349,8 +349,7 @@ func (s *historyScreen) total() int { return s.all }
 
 func (s *historyScreen) renderRow(sub *store.Submission, c columns, selected bool) string {
 	st := s.sh.st
-	uploading, elsewhere := s.activity(sub.ID)
-	status, kind := statusOf(st.G, sub, uploading, elsewhere)
+	status, kind := statusOf(st.G, sub, s.state(sub.ID))
 	endpoint, format := sub.Endpoint, sub.Options["response_format"]
 	if format == "" {
 		format = "json"

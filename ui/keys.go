@@ -20,6 +20,8 @@ type keyMap struct {
 	Filter, Details, Recheck, RecheckAll, Copy, Save, Resubmit, Hide, NewFiles key.Binding
 	// Dialogs
 	Yes, No key.Binding
+	// Anywhere
+	LogOpen, LogClose key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -57,6 +59,9 @@ func newKeyMap() keyMap {
 		Resubmit:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "resubmit")),
 		Hide:       key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "hide")),
 		NewFiles:   key.NewBinding(key.WithKeys("tab", "n"), key.WithHelp("tab", "pick files")),
+
+		LogOpen:  key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "messages")),
+		LogClose: key.NewBinding(key.WithKeys("esc", "L"), key.WithHelp("esc", "back")),
 
 		Yes: key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
 		No:  key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n/esc", "no")),

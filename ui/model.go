@@ -26,6 +26,7 @@ const (
 	pageSubmit
 	pageHistory
 	pageDetails
+	pageLog
 )
 
 var pageNames = map[page]string{
@@ -35,6 +36,7 @@ var pageNames = map[page]string{
 	pageSubmit:  "Submitting",
 	pageHistory: "History",
 	pageDetails: "Details",
+	pageLog:     "Messages",
 }
 
 // screen is what every page implements. The root routes key presses to the
@@ -88,26 +90,18 @@ type Model struct {
 
 	uploads *uploads
 	polls   *poller
+	// checks holds what a status check found but could not record in full
+	// (a transcript that could not be saved), by submission id.
+	checks map[string]checkNote
 
-	notice  notice
-	confirm *confirmation
+	notice   notice
+	log      *messageLog
+	logs     *logScreen
+	prevPage page // where the message log goes back to
+	confirm  *confirmation
 
 	quitting bool // waiting for uploads to record their outcome before quitting
 }
-
-// notice is the one-line message above the footer.
-type notice struct {
-	text string
-	kind noticeKind
-}
-
-type noticeKind int
-
-const (
-	noticeInfo noticeKind = iota
-	noticeWarn
-	noticeErr
-)
 
 // confirmation is a yes/no question that captures the keyboard until answered.
 type confirmation struct {
@@ -134,14 +128,17 @@ func New(deps Deps, opts Options) *Model {
 	m.reader = &historyReader{st: deps.Store}
 	m.uploads = newUploads()
 	m.polls = newPoller(deps.PollFirst, deps.PollMax)
+	m.checks = map[string]checkNote{}
 	m.files = newFilesScreen(sh, deps.StartDir)
 	m.history = newHistoryScreen(sh, m.hist)
 	m.submit = newSubmitScreen(sh, m.uploads)
 	m.details = newDetailsScreen(sh, m.hist)
+	m.log = newMessageLog()
+	m.logs = newLogScreen(sh, m.log)
 	// An upload without an outcome is this process's, another live one's,
 	// or interrupted: the screens ask the root, which knows the first and
 	// hears the second from the history reader.
-	m.history.activity, m.details.activity = m.activity, m.activity
+	m.history.state, m.details.state = m.rowState, m.rowState
 	m.page = pageFiles
 	if len(deps.StartFiles) > 0 {
 		m.form = newFormScreen(sh, deps.StartFiles, deps.Defaults)
@@ -184,6 +181,8 @@ func (m *Model) active() screen {
 		return m.history
 	case pageDetails:
 		return m.details
+	case pageLog:
+		return m.logs
 	}
 	return m.files
 }
@@ -246,7 +245,6 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return c.yes(m)
 		case key.Matches(msg, k.No), key.Matches(msg, k.ForceQuit):
 			m.confirm = nil
-			m.notice = notice{}
 		}
 		return nil
 	}
@@ -262,13 +260,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.help.ShowAll = !m.help.ShowAll
 			m.resize()
 			return nil
-		}
-	}
-	if m.notice.kind != noticeErr || !scr.typing() {
-		// A keypress acknowledges an info notice; errors stay until the
-		// user acts on the screen they belong to.
-		if m.notice.kind == noticeInfo {
-			m.notice = notice{}
+		case key.Matches(msg, k.LogOpen) && m.page != pageLog:
+			m.prevPage = m.page
+			m.setPage(pageLog)
+			return nil
 		}
 	}
 	return scr.update(msg)
@@ -287,7 +282,7 @@ func (m *Model) quit() tea.Cmd {
 		yes: func(m *Model) tea.Cmd {
 			m.quitting = true
 			m.uploads.cancelAll()
-			m.notice = notice{text: "Interrupting uploads and recording them in the history…", kind: noticeWarn}
+			m.say(notice{text: "Interrupting uploads and recording them in the history…", kind: noticeWarn})
 			if m.uploads.inFlight() == 0 {
 				return tea.Quit
 			}
@@ -313,7 +308,7 @@ func (m *Model) resize() {
 	if h < 1 {
 		h = 1
 	}
-	for _, s := range []screen{m.files, m.submit, m.history, m.details} {
+	for _, s := range []screen{m.files, m.submit, m.history, m.details, m.logs} {
 		s.setSize(m.w, h)
 	}
 	if m.form != nil {
@@ -382,21 +377,29 @@ func (m *Model) header() string {
 	return line + strings.Repeat(" ", gap) + right
 }
 
+// noticeLine is the last notice, on one line. One cut at the terminal's
+// width says where to read it whole.
 func (m *Model) noticeLine() string {
 	st := m.sh.st
 	if m.confirm != nil {
 		return truncate(st.Warn.Render("? "+m.confirm.question), m.w)
 	}
-	switch m.notice.kind {
-	case noticeErr:
-		return truncate(st.Err.Render(st.G.Cross+" "+m.notice.text), m.w)
-	case noticeWarn:
-		return truncate(st.Warn.Render(st.G.Bang+" "+m.notice.text), m.w)
-	}
 	if m.notice.text == "" {
 		return ""
 	}
-	return truncate(st.Muted.Render(m.notice.text), m.w)
+	text := m.notice.line()
+	style := st.Muted
+	switch m.notice.kind {
+	case noticeErr:
+		text, style = st.G.Cross+" "+text, st.Err
+	case noticeWarn:
+		text, style = st.G.Bang+" "+text, st.Warn
+	}
+	if lineWidth(text) > m.w && m.page != pageLog {
+		hint := "  L shows all"
+		return style.Render(truncate(text, m.w-lineWidth(hint))) + st.Muted.Render(hint)
+	}
+	return truncate(style.Render(text), m.w)
 }
 
 // tooSmall is the one line shown instead of the screens, as long as the

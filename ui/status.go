@@ -16,16 +16,23 @@ const (
 	kindActive
 )
 
+// rowState is what the UI knows of a submission beyond its history events.
+type rowState struct {
+	uploading bool // this process is uploading it right now
+	elsewhere bool // another live fwbatch process is
+	// said is the status a check got from the server that could not be
+	// recorded in full, and problem why (a transcript not saved).
+	said, problem string
+}
+
 // statusOf says, in a glyph and a word or two, where a submission stands.
-// uploading is true when this process is uploading it right now; elsewhere
-// when another live fwbatch process is.
-func statusOf(g Glyphs, s *store.Submission, uploading, elsewhere bool) (string, rowKind) {
+func statusOf(g Glyphs, s *store.Submission, rs rowState) (string, rowKind) {
 	switch s.Outcome {
 	case store.OutcomeUploading:
 		switch {
-		case uploading:
+		case rs.uploading:
 			return g.Up + " uploading", kindActive
-		case elsewhere:
+		case rs.elsewhere:
 			return g.Up + " elsewhere", kindActive
 		}
 		return g.Bang + " interrupted", kindWarn
@@ -36,19 +43,25 @@ func statusOf(g Glyphs, s *store.Submission, uploading, elsewhere bool) (string,
 	case store.OutcomeInterrupted:
 		return g.Bang + " interrupted", kindWarn
 	}
-	if s.ServerStatus == "" {
+	status := s.ServerStatus
+	if rs.said != "" && s.ResultPath == "" {
+		status = rs.said
+	}
+	if status == "" {
 		return g.Dots + " submitted", kindPending
 	}
-	switch submit.Classify(s.ServerStatus) {
+	switch submit.Classify(status) {
 	case submit.Completed:
 		if s.ResultPath != "" {
 			return g.Check + " completed", kindOK
 		}
-		return g.Check + " completed*", kindOK
+		// The server has the transcript; saving it here failed (Details
+		// and the message log say why), and the next check tries again.
+		return g.Bang + " completed, not saved", kindWarn
 	case submit.Failed:
-		return g.Cross + " " + s.ServerStatus, kindFailed
+		return g.Cross + " " + status, kindFailed
 	}
-	return g.Dots + " " + s.ServerStatus, kindPending
+	return g.Dots + " " + status, kindPending
 }
 
 func (st Styles) kind(k rowKind) func(strs ...string) string {

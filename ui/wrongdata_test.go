@@ -119,6 +119,15 @@ func TestOverallCountsEveryFileOfTheBatch(t *testing.T) {
 	d.key("n")
 }
 
+// body is the screen without its header, notice line and footer.
+func body(scr string) string {
+	lines := strings.Split(scr, "\n")
+	if len(lines) < 4 {
+		return ""
+	}
+	return strings.Join(lines[1:len(lines)-2], "\n")
+}
+
 func lineOf(scr, text string) string {
 	for _, l := range strings.Split(scr, "\n") {
 		if strings.Contains(l, text) {
@@ -146,7 +155,7 @@ func TestSubmittingShowsThisBatchOnly(t *testing.T) {
 	scr := d.waitFor("the second upload waiting for the server", 10*time.Second, func(s string) bool {
 		return strings.Contains(lineOf(s, "hello.wav"), "waiting for the server")
 	})
-	if strings.Contains(scr, "hello.flac") || !strings.Contains(scr, "Submitting 1 file(s)") {
+	if strings.Contains(body(scr), "hello.flac") || !strings.Contains(scr, "Submitting 1 file(s)") {
 		t.Fatalf("Submitting shows an earlier batch:\n%s", scr)
 	}
 }
@@ -205,5 +214,39 @@ func TestEnterOnFIFOKeepsOlderMarks(t *testing.T) {
 	d.key("enter")
 	if d.m.page != pageFiles || !strings.Contains(d.screen(), "pipe.mp3: not a regular file (a FIFO)") {
 		t.Fatalf("enter on a FIFO with a file marked:\n%s", d.screen())
+	}
+}
+
+// TestBackgroundSaveFailureIsShown: a completed job whose transcript
+// cannot be saved (here the results folder is a file; a full disk does the
+// same) reads "completed, not saved" in History, and the reason is on the
+// notice line and in the message log without pressing r (the row said
+// "◌ processing" and the reason came only after r).
+func TestBackgroundSaveFailureIsShown(t *testing.T) {
+	e := newEnv(t, fakeapi.Config{})
+	if err := os.WriteFile(e.st.ResultsDir(), []byte("in the way"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.deps.PollMax = time.Hour // the checks back off, as they would for real
+	d := drive(t, New(e.deps, Options{}))
+	stopUploads(t, d)
+	d.size(120, 30)
+	submitFromForm(t, d, "hello.flac")
+	scr := d.waitFor("the failure in History", 10*time.Second, func(s string) bool {
+		return strings.Contains(lineOf(s, "hello.flac "), "! completed")
+	})
+	notice := lineOf(scr, "not saved here")
+	if !strings.Contains(notice, "hello.flac: completed on the server") {
+		t.Fatalf("the notice line does not say what went wrong:\n%s", scr)
+	}
+	d.key("L")
+	scr = d.screen()
+	if !strings.Contains(scr, "Messages") || !strings.Contains(strings.Join(strings.Fields(scr), " "), "results folder "+e.st.ResultsDir()) {
+		t.Fatalf("the message log does not hold the reason in full:\n%s", scr)
+	}
+	d.key("esc")
+	d.key("enter")
+	if scr := d.screen(); !strings.Contains(scr, "Details") || !strings.Contains(scr, "not saved") {
+		t.Fatalf("Details does not say the transcript was not saved:\n%s", scr)
 	}
 }
