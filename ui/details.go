@@ -153,11 +153,15 @@ func (s *detailsScreen) keys() help.KeyMap {
 		}
 	}
 	back := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back"))
+	short := []key.Binding{k.Up, k.Down, k.Save, saveTo, k.Recheck, k.Copy, back, k.Help}
+	if sub := s.data.get(s.id); sub != nil && keyRefused(sub) {
+		short = []key.Binding{k.APIKey, k.Resubmit, k.Up, k.Down, back, k.Help}
+	}
 	return bindings{
-		short: []key.Binding{k.Up, k.Down, k.Save, saveTo, k.Recheck, k.Copy, back, k.Help},
+		short: short,
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-			{k.Save, saveTo, k.Recheck, k.Copy, k.Resubmit},
+			{k.Save, saveTo, k.Recheck, k.Copy, k.Resubmit, k.APIKey},
 			{back, k.Help, k.Quit, k.ForceQuit},
 		},
 	}
@@ -371,6 +375,8 @@ func (s *detailsScreen) transcriptView(sub *store.Submission, h int) string {
 	switch {
 	case submit.NeedsCheck(sub):
 		msg += " It is checked in the background; r checks now."
+	case keyRefused(sub):
+		msg += " The server refused the API key: K enters another one, then x resubmits this file."
 	case sub.Outcome == store.OutcomeUnknown || sub.Outcome == store.OutcomeInterrupted || sub.Outcome == store.OutcomeFailed:
 		msg += " x resubmits this file."
 	}

@@ -206,11 +206,7 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		return nil, true
 	case formBackToMsg:
 		m.keyp = nil
-		if m.form != nil {
-			m.setPage(pageForm)
-		} else {
-			m.setPage(pageFiles)
-		}
+		m.setPage(m.keyFrom)
 		return nil, true
 	case cancelUploadsMsg:
 		running, queued := m.uploads.counts()
@@ -322,9 +318,7 @@ func (m *Model) hasKey() bool { return m.apiKey != "" || m.sh.deps.Demo }
 // submitFiles starts uploading; with no key it asks for one first.
 func (m *Model) submitFiles(req submitFormMsg) tea.Cmd {
 	if !m.hasKey() {
-		m.keyp = newKeyScreen(m.sh, &req, m.sh.deps.SaveKey != nil)
-		m.setPage(pageKey)
-		return m.keyp.init()
+		return m.askKey(&req)
 	}
 	client, err := m.apiClient()
 	if err != nil {
@@ -355,6 +349,19 @@ func (m *Model) submitFiles(req submitFormMsg) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
+// askKey opens the API key prompt; then, when set, is submitted with the
+// key. K opens it at any time: a key refused (HTTP 401) is not a dead end.
+func (m *Model) askKey(then *submitFormMsg) tea.Cmd {
+	if m.sh.deps.Demo {
+		m.say(notice{text: "the demo needs no API key: its fake API takes the demo's own"})
+		return nil
+	}
+	m.keyFrom = m.page
+	m.keyp = newKeyScreen(m.sh, then, m.sh.deps.SaveKey != nil, m.apiKey != "")
+	m.setPage(pageKey)
+	return m.keyp.init()
+}
+
 func (m *Model) onKeyEntered(msg keyEnteredMsg) tea.Cmd {
 	m.apiKey = msg.key
 	m.client = nil
@@ -368,12 +375,14 @@ func (m *Model) onKeyEntered(msg keyEnteredMsg) tea.Cmd {
 			return nil
 		})
 	}
+	m.keyp = nil
+	m.say(notice{text: "using the API key " + maskKey(msg.key) + map[bool]string{true: ", saved to " + m.sh.deps.ConfigPath, false: " for this session"}[msg.save && m.sh.deps.SaveKey != nil]})
 	if msg.then != nil {
 		cmds = append(cmds, m.submitFiles(*msg.then))
 	} else {
-		m.setPage(pageHistory)
+		m.setPage(m.keyFrom)
+		cmds = append(cmds, m.pollNow(m.sh.now()))
 	}
-	m.keyp = nil
 	return tea.Batch(cmds...)
 }
 

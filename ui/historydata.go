@@ -3,13 +3,16 @@ package ui
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 )
 
@@ -24,11 +27,60 @@ type historyData struct {
 	// elsewhere holds submissions another live fwbatch process is uploading.
 	elsewhere map[string]bool
 	version   int // bumped on every change; screens recompute what they derive
+	// nameW is the widest file name (cells, capped): History gives the
+	// file column that much before it widens others.
+	nameW int
 }
 
+// maxNameW caps the file name width History plans its columns around.
+const maxNameW = 60
+
 type histRow struct {
-	sub store.Submission
-	hay string // lower-cased text the filter searches; built on first use
+	sub  store.Submission
+	hay  string // lower-cased text the filter searches; built on first use
+	name string // the file's base name, made safe to show (termsafe)
+	key  string // the name lower-cased, for sorting by file
+	gen  int    // bumped when sub changes: rendered lines of an older gen are stale
+
+	// The row as History last drew it, and what it was drawn for: an idle
+	// screen redraws its rows from here, without measuring a cell.
+	line  string
+	drawn rowDrawn
+}
+
+type rowDrawn struct {
+	gen, layout int
+	selected    bool
+	status      string
+}
+
+// newRow makes a row, with what drawing and sorting it needs.
+func newRow(s store.Submission) *histRow {
+	r := &histRow{sub: s}
+	r.named()
+	return r
+}
+
+func (r *histRow) named() {
+	r.name = displayName(r.sub.File)
+	r.key = strings.ToLower(r.name)
+}
+
+// displayName is a file's base name as the UI shows it: escape sequences
+// and control characters in it are shown, never sent to the terminal.
+func displayName(path string) string {
+	if path == "" {
+		return "(no file recorded)"
+	}
+	return termsafe.Line(filepath.Base(path))
+}
+
+// widen notes the width of r's name in d.nameW.
+func (d *historyData) widen(r *histRow) {
+	if len(r.name) <= d.nameW || d.nameW >= maxNameW { // bytes ≥ cells: no need to measure
+		return
+	}
+	d.nameW = min(max(d.nameW, ansi.StringWidth(r.name)), maxNameW)
 }
 
 func newHistoryData() *historyData {
@@ -44,7 +96,7 @@ func (d *historyData) get(id string) *store.Submission {
 
 // replace installs a full read, prepared by the reader's command.
 func (d *historyData) replace(p historyRows, rep store.Report) {
-	d.rows, d.byID = p.rows, p.byID
+	d.rows, d.byID, d.nameW = p.rows, p.byID, p.nameW
 	d.report = rep
 	d.loaded = true
 	d.version++
@@ -55,18 +107,21 @@ func (d *historyData) replace(p historyRows, rep store.Report) {
 // that installing 100,000 submissions costs Update nothing and the first
 // filter keystroke does not build 100,000 haystacks.
 type historyRows struct {
-	rows []*histRow
-	byID map[string]*histRow
+	rows  []*histRow
+	byID  map[string]*histRow
+	nameW int
 }
 
 func prepareRows(rows []*histRow) historyRows {
 	sort.Slice(rows, func(i, j int) bool { return rows[i].sub.ID > rows[j].sub.ID })
 	byID := make(map[string]*histRow, len(rows))
+	var d historyData
 	for _, r := range rows {
 		r.haystack()
 		byID[r.sub.ID] = r
+		d.widen(r)
 	}
-	return historyRows{rows: rows, byID: byID}
+	return historyRows{rows: rows, byID: byID, nameW: d.nameW}
 }
 
 // apply merges changed submissions. New ones are almost always the newest,
@@ -80,9 +135,13 @@ func (d *historyData) apply(subs []store.Submission) {
 		if r := d.byID[s.ID]; r != nil {
 			r.sub = s
 			r.hay = ""
+			r.gen++
+			r.named()
+			d.widen(r)
 			continue
 		}
-		r := &histRow{sub: s}
+		r := newRow(s)
+		d.widen(r)
 		d.byID[s.ID] = r
 		at := sort.Search(len(d.rows), func(i int) bool { return d.rows[i].sub.ID < s.ID })
 		d.rows = append(d.rows, nil)
@@ -186,7 +245,7 @@ func (r *historyReader) load() tea.Msg {
 	r.stamp = make(map[string]subStamp, len(all))
 	r.uploading = map[string]owner{}
 	for i, s := range all {
-		rows[i] = &histRow{sub: *s}
+		rows[i] = newRow(*s)
 		r.stamp[s.ID] = stampOf(s)
 		r.note(s)
 	}
@@ -201,7 +260,7 @@ func (msg historyLoadedMsg) prepared() historyRows {
 	}
 	rows := make([]*histRow, len(msg.subs))
 	for i := range msg.subs {
-		rows[i] = &histRow{sub: msg.subs[i]}
+		rows[i] = newRow(msg.subs[i])
 	}
 	return prepareRows(rows)
 }

@@ -17,11 +17,11 @@ type keyMap struct {
 	// Submitting
 	Cancel, Continue key.Binding
 	// History
-	Filter, Details, Recheck, RecheckAll, Copy, Save, Resubmit, Hide, NewFiles key.Binding
+	Filter, Details, Recheck, RecheckAll, Copy, Save, Resubmit, Hide, NewFiles, Sort key.Binding
 	// Dialogs
 	Yes, No key.Binding
 	// Anywhere
-	LogOpen, LogClose key.Binding
+	LogOpen, LogClose, APIKey, Uploads key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -59,9 +59,12 @@ func newKeyMap() keyMap {
 		Resubmit:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "resubmit")),
 		Hide:       key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "hide")),
 		NewFiles:   key.NewBinding(key.WithKeys("tab", "n"), key.WithHelp("tab", "pick files")),
+		Sort:       key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "sort: time, file, status")),
 
 		LogOpen:  key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "messages")),
 		LogClose: key.NewBinding(key.WithKeys("esc", "L"), key.WithHelp("esc", "back")),
+		APIKey:   key.NewBinding(key.WithKeys("K"), key.WithHelp("K", "enter another API key")),
+		Uploads:  key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "uploads")),
 
 		Yes: key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
 		No:  key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n/esc", "no")),

@@ -53,10 +53,13 @@ type screen interface {
 
 // shared is what every screen may read: styles, keys, dependencies, clock.
 type shared struct {
-	st   Styles
-	keys keyMap
-	deps *Deps
-	now  func() time.Time
+	st Styles
+	// styleGen is bumped with every new Styles: what was drawn with the
+	// old ones is drawn again.
+	styleGen int
+	keys     keyMap
+	deps     *Deps
+	now      func() time.Time
 }
 
 // Model is the root model. It owns the state that outlives a screen (the
@@ -98,9 +101,12 @@ type Model struct {
 	log      *messageLog
 	logs     *logScreen
 	prevPage page // where the message log goes back to
+	keyFrom  page // where the API key prompt goes back to
 	confirm  *confirmation
 
 	quitting bool // waiting for uploads to record their outcome before quitting
+
+	drawn drawnCache
 }
 
 // confirmation is a yes/no question that captures the keyboard until answered.
@@ -148,6 +154,8 @@ func New(deps Deps, opts Options) *Model {
 }
 
 func (m *Model) setStyles(isDark bool) {
+	m.sh.styleGen++
+	m.drawn = drawnCache{}
 	if m.plain {
 		m.sh.st = PlainStyles()
 	} else {
@@ -264,6 +272,15 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.prevPage = m.page
 			m.setPage(pageLog)
 			return nil
+		case key.Matches(msg, k.Uploads) && m.page != pageSubmit && m.page != pageKey:
+			if len(m.uploads.shown()) == 0 {
+				m.say(notice{text: "nothing has been uploaded in this session"})
+				return nil
+			}
+			m.setPage(pageSubmit)
+			return nil
+		case key.Matches(msg, k.APIKey) && m.page != pageKey:
+			return m.askKey(nil)
 		}
 	}
 	return scr.update(msg)
@@ -298,9 +315,44 @@ func (m *Model) setPage(p page) {
 }
 
 // bodyHeight is what is left for the screen after header, notice and footer.
+// footer is the help line of the focused screen (or of the dialog).
 func (m *Model) footer() string {
-	return m.help.View(m.active().keys())
+	km := m.active().keys()
+	// help.View measures every key's width; the same keys at the same
+	// width draw the same line, so it is drawn once.
+	var key strings.Builder
+	fmt.Fprintf(&key, "%d %v|", m.w, m.help.ShowAll)
+	for _, b := range km.ShortHelp() {
+		fmt.Fprintf(&key, "%s=%s;", b.Help().Key, b.Help().Desc)
+	}
+	if m.help.ShowAll {
+		for _, col := range km.FullHelp() {
+			for _, b := range col {
+				fmt.Fprintf(&key, "%s=%s;", b.Help().Key, b.Help().Desc)
+			}
+			key.WriteByte('|')
+		}
+	}
+	if c := &m.drawn.footer; c.key != key.String() {
+		v := m.help.View(km)
+		c.key, c.text = key.String(), block(v, m.w, lineCount(v))
+	}
+	return m.drawn.footer.text
 }
+
+// drawnCache keeps parts of the last frame with what they were drawn from:
+// an idle screen is redrawn on every message Bubble Tea delivers (timers,
+// background checks), and most frames are the last one again.
+type drawnCache struct {
+	header, footer, notice cached
+	body                   struct {
+		src  string
+		w, h int
+		text string
+	}
+}
+
+type cached struct{ key, text string }
 
 func (m *Model) resize() {
 	m.help.SetWidth(m.w)
@@ -333,26 +385,37 @@ func (m *Model) View() tea.View {
 	}
 	footer := m.footer()
 	bodyH := m.h - 2 - lineCount(footer)
+	body := m.active().view()
+	if c := &m.drawn.body; c.src != body || c.w != m.w || c.h != bodyH {
+		c.src, c.w, c.h, c.text = body, m.w, bodyH, block(body, m.w, bodyH)
+	}
 	var b strings.Builder
 	b.WriteString(m.header())
 	b.WriteByte('\n')
-	b.WriteString(block(m.active().view(), m.w, bodyH))
+	b.WriteString(m.drawn.body.text)
 	b.WriteByte('\n')
 	b.WriteString(m.noticeLine())
 	b.WriteByte('\n')
-	b.WriteString(block(footer, m.w, lineCount(footer)))
+	b.WriteString(footer)
 	v.SetContent(b.String())
 	return v
 }
 
+// header is the app, where it sends (or DEMO), the page, uploads running
+// (u goes to them) and the key. What does not fit gives way: the host
+// first, then the words of the upload count.
 func (m *Model) header() string {
+	running, queued := m.uploads.counts()
+	key := fmt.Sprint(m.w, m.page, running, queued, m.apiKey, m.sh.deps.Demo, m.sh.st.G == asciiGlyphs)
+	if c := &m.drawn.header; c.key == key {
+		return c.text
+	}
 	st := m.sh.st
-	left := st.HeaderApp.Render("fwbatch")
-	var where string
+	app := st.HeaderApp.Render("fwbatch")
+	tab := st.TabActive.Render(pageNames[m.page])
+	where := hostOf(m.sh.deps.BaseURL)
 	if m.sh.deps.Demo {
 		where = st.Demo.Render(" DEMO ") + " " + st.Muted.Render("offline fake API")
-	} else {
-		where = hostOf(m.sh.deps.BaseURL)
 	}
 	keyState := "no key"
 	if m.sh.deps.Demo {
@@ -360,26 +423,58 @@ func (m *Model) header() string {
 	} else if m.apiKey != "" {
 		keyState = "key " + maskKey(m.apiKey)
 	}
-	right := st.Muted.Render(keyState)
-	if running, queued := m.uploads.counts(); running+queued > 0 {
-		up := fmt.Sprintf("%s %d uploading", st.G.Up, running)
+	// The ways to say it, widest first: what does not fit gives way, the
+	// host first, then the words of the upload count.
+	var ups []string
+	if running+queued > 0 {
+		long := fmt.Sprintf("%s %d uploading", st.G.Up, running)
+		short := fmt.Sprintf("%s %d", st.G.Up, running)
 		if queued > 0 {
-			up += fmt.Sprintf(", %d queued", queued)
+			long += fmt.Sprintf(", %d queued", queued)
+			short += fmt.Sprintf("+%d", queued)
 		}
-		right = st.Pending.Render(up) + "  " + right
+		ups = []string{long + " · u", short + " · u"}
 	}
-	tab := st.TabActive.Render(pageNames[m.page])
-	line := left + "  " + where + "  " + tab
-	gap := m.w - lineWidth(line) - lineWidth(right)
-	if gap < 1 {
-		return truncate(line+" "+right, m.w)
+	type way struct {
+		host bool
+		up   string
 	}
-	return line + strings.Repeat(" ", gap) + right
+	ways := []way{{true, ""}, {false, ""}}
+	if len(ups) > 0 {
+		ways = []way{{true, ups[0]}, {false, ups[0]}, {false, ups[1]}}
+	}
+	var line string
+	for _, w := range ways {
+		left := app + "  "
+		if w.host {
+			left += where + "  "
+		}
+		left += tab
+		right := st.Muted.Render(keyState)
+		if w.up != "" {
+			right = st.Pending.Render(w.up) + "  " + right
+		}
+		if gap := m.w - lineWidth(left) - lineWidth(right); gap >= 1 {
+			line = left + strings.Repeat(" ", gap) + right
+			break
+		}
+		line = truncate(left+" "+right, m.w) // the narrowest, cut
+	}
+	m.drawn.header = cached{key: key, text: line}
+	return line
 }
 
 // noticeLine is the last notice, on one line. One cut at the terminal's
 // width says where to read it whole.
 func (m *Model) noticeLine() string {
+	key := fmt.Sprint(m.w, m.page == pageLog, m.notice)
+	if m.confirm != nil {
+		key += m.confirm.question
+	}
+	return memo(&m.drawn.notice, key, m.drawNotice)
+}
+
+func (m *Model) drawNotice() string {
 	st := m.sh.st
 	if m.confirm != nil {
 		return truncate(st.Warn.Render("? "+m.confirm.question), m.w)

@@ -38,7 +38,13 @@ func (s *submitScreen) keys() help.KeyMap {
 	if s.up.inFlight() > 0 {
 		short = []key.Binding{k.Cancel, k.Continue, k.Help, k.ForceQuit}
 	}
-	return bindings{short: short, full: [][]key.Binding{{k.Cancel, k.Continue}, {k.Help, k.Quit, k.ForceQuit}}}
+	for _, u := range s.up.shown() {
+		if u.done && submit.HTTPStatusOf(u.err) == 401 {
+			short = append([]key.Binding{k.APIKey}, short...)
+			break
+		}
+	}
+	return bindings{short: short, full: [][]key.Binding{{k.Cancel, k.Continue, k.APIKey}, {k.LogOpen, k.Help, k.Quit, k.ForceQuit}}}
 }
 
 func (s *submitScreen) update(msg tea.Msg) tea.Cmd {

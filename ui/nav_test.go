@@ -1,0 +1,100 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/fwbatch/fwbatch/store"
+	"github.com/fwbatch/fwbatch/submit/fakeapi"
+)
+
+// TestWrongKeyIsNotADeadEnd: an upload refused with HTTP 401 offers K on
+// its History row; another key entered there (not saved) is used for the
+// resubmission, which goes through.
+func TestWrongKeyIsNotADeadEnd(t *testing.T) {
+	e := newEnv(t, fakeapi.Config{APIKey: testKey})
+	e.deps.APIKey = "fw-wrong-key-0000"
+	var saved []string
+	e.deps.SaveKey = func(k string) error { saved = append(saved, k); return nil }
+	d := drive(t, New(e.deps, Options{}))
+	stopUploads(t, d)
+	d.size(100, 30)
+	submitFromForm(t, d, "hello.wav")
+	d.waitFor("the 401", 10*time.Second, func(s string) bool { return strings.Contains(s, "401") })
+	d.key("tab")
+	scr := d.waitFor("the refused row", 5*time.Second, func(s string) bool { return strings.Contains(s, "✗ failed") })
+	if !strings.Contains(lineOf(scr, "x resubmit"), "K enter another API key") {
+		t.Fatalf("the 401 row does not offer another key:\n%s", scr)
+	}
+	d.key("K")
+	d.waitFor("the key prompt", 5*time.Second, func(s string) bool { return strings.Contains(s, "Enter another API key") })
+	d.send(tea.PasteMsg{Content: testKey})
+	d.key("enter", "n")
+	scr = d.waitFor("History again", 5*time.Second, func(s string) bool { return strings.Contains(s, "History") && strings.Contains(s, "for this session") })
+	if !strings.Contains(scr, "key …"+testKey[len(testKey)-4:]) || len(saved) != 0 {
+		t.Fatalf("the new key is not in use, or was saved (%q):\n%s", saved, scr)
+	}
+	d.key("x")
+	d.waitFor("the resubmission", 10*time.Second, func(string) bool { return len(e.fake.Jobs()) == 1 })
+	subs := loadHistory(t, e.st)
+	if len(subs) != 2 || subs[1].Outcome != store.OutcomeSubmitted || subs[1].ResubmitOf != subs[0].ID {
+		t.Fatalf("history after the resubmission: %+v", subs)
+	}
+}
+
+// TestHistoryColumnsGiveWay: the file name keeps the most room and the
+// batch id shortens first (at 80 columns the file had 11 characters and
+// the batch id 15); below that the least important columns go.
+func TestHistoryColumnsGiveWay(t *testing.T) {
+	for _, c := range []struct {
+		w, minFile int
+		gone       []string
+	}{
+		{w: 60, minFile: 14, gone: []string{"Task", "Endpt"}},
+		{w: 80, minFile: 18},
+		{w: 120, minFile: 30},
+	} {
+		cols := layoutColumns(c.w, 30)
+		if f, b := cols[colFile].w, cols[colBatch].w; f < c.minFile || (c.w <= 80 && b >= f) {
+			t.Errorf("at %d columns: file %d, batch id %d", c.w, f, b)
+		}
+		hdr := cols.header()
+		for _, g := range c.gone {
+			if strings.Contains(hdr, g) {
+				t.Errorf("at %d columns the header still has %s: %q", c.w, g, hdr)
+			}
+		}
+		if n := lineWidth(hdr); n > c.w {
+			t.Errorf("at %d columns the header is %d wide", c.w, n)
+		}
+	}
+}
+
+// TestHistorySortAndPosition: S sorts by time, file and status; the title
+// says which, and where the cursor is.
+func TestHistorySortAndPosition(t *testing.T) {
+	d, _ := onPage(t, "history")
+	d.key("down", "down")
+	if scr := d.screen(); !strings.Contains(scr, "newest first · 3/5") {
+		t.Fatalf("no position in the title:\n%s", scr)
+	}
+	firstRow := func() string {
+		lines := strings.Split(d.screen(), "\n")
+		return lines[3]
+	}
+	d.key("S")
+	if scr := d.screen(); !strings.Contains(scr, "by file") || !strings.Contains(firstRow(), "call.m4a") {
+		t.Fatalf("sorted by file:\n%s", scr)
+	}
+	d.key("S")
+	if scr := d.screen(); !strings.Contains(scr, "by status") || !strings.Contains(firstRow(), "memo.wav") {
+		t.Fatalf("sorted by status (failed first):\n%s", scr)
+	}
+	d.key("S")
+	if !strings.Contains(firstRow(), "podcast.ogg") {
+		t.Fatalf("back to newest first:\n%s", d.screen())
+	}
+}
