@@ -144,13 +144,21 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		return nil, true
 	case filesChosenMsg:
-		m.form = newFormScreen(m.sh, msg.paths, m.sh.deps.Defaults)
+		values := valuesOf(m.sh.deps.Defaults)
+		if m.formDraft != nil {
+			values = *m.formDraft // esc and back keeps what was typed
+		}
+		m.form = newFormScreen(m.sh, msg.paths, values)
 		m.setPage(pageForm)
 		if m.w < minWidth || m.h < minHeight {
 			return nil, true // started by the next WindowSizeMsg that fits
 		}
 		return m.form.init(), true
 	case formBackMsg:
+		if m.form != nil && m.form.edited() {
+			draft := m.form.formValues
+			m.formDraft = &draft
+		}
 		m.setPage(pageFiles)
 		return nil, true
 	case noticeMsg:
@@ -198,7 +206,8 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		return m.hide(msg.id), true
 	case interruptMsg:
 		m.quitting = true
-		m.uploads.cancelAll()
+		m.dialog = nil
+		m.interrupt()
 		if m.uploads.running == 0 {
 			return tea.Quit, true
 		}
@@ -210,13 +219,16 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		return nil, true
 	case cancelUploadsMsg:
 		running, queued := m.uploads.counts()
-		m.confirm = &confirmation{
-			question: fmt.Sprintf("Cancel them (%s)? They are recorded as interrupted. (y/N)", describeCounts(running, queued)),
-			yes: func(m *Model) tea.Cmd {
-				m.uploads.cancelAll()
+		m.ask(&dialog{
+			title: "Cancel the uploads?",
+			text: capitalize(describeCounts(running, queued)) + ". Uploads running now stop and are recorded as interrupted; " +
+				"queued files are not sent. Submit them again later from Files or History.",
+			yes: "Cancel uploads", no: "Keep uploading", safe: true,
+			onYes: func(m *Model) tea.Cmd {
+				m.interrupt()
 				return nil
 			},
-		}
+		})
 		return nil, true
 	}
 	return nil, false
@@ -341,6 +353,7 @@ func (m *Model) submitFiles(req submitFormMsg) tea.Cmd {
 		opts := req.opts
 		opts.Force = false
 		m.sh.deps.Defaults = opts
+		m.formDraft = nil
 		if rem := m.sh.deps.Remember; rem != nil {
 			cmds = append(cmds, func() tea.Msg { return rememberedMsg{err: rem(opts)} })
 		}
@@ -541,12 +554,14 @@ func saveFile(id, src, dst string, overwrite bool) savedMsg {
 func (m *Model) onSaved(msg savedMsg) tea.Cmd {
 	switch {
 	case msg.exists:
-		m.confirm = &confirmation{
-			question: fmt.Sprintf("%s exists. Overwrite it? (y/N)", msg.path),
-			yes: func(m *Model) tea.Cmd {
+		m.ask(&dialog{
+			title: "Overwrite " + safeName(filepath.Base(msg.path)) + "?",
+			text:  safeName(msg.path) + " exists. Overwriting replaces it with this transcript; o saves it under another name.",
+			yes:   "Overwrite", no: "Keep it", safe: true,
+			onYes: func(m *Model) tea.Cmd {
 				return m.saveResult(msg.id, msg.path, true)
 			},
-		}
+		})
 	case msg.err != nil:
 		m.say(notice{text: msg.err.Error(), kind: noticeErr})
 	default:
@@ -573,21 +588,23 @@ func (m *Model) resubmit(id string) tea.Cmd {
 	case store.OutcomeUnknown:
 		warn = "The first upload's outcome is unknown: a job may exist already, and resubmitting may create a duplicate (billed twice)."
 	case store.OutcomeSubmitted:
-		warn = "This file was already submitted (batch " + sub.BatchID + "). Submit it again as a new job?"
+		warn = "This file was already submitted as batch " + safeName(sub.BatchID) + ". Resubmitting makes a second job (billed again)."
 	case store.OutcomeUploading:
 		if rs := m.rowState(sub.ID); rs.uploading || rs.elsewhere {
-			m.say(notice{text: "this file is still uploading; wait for its outcome", kind: noticeWarn})
+			m.say(notice{subject: displayName(sub.File), text: "still uploading; wait for its outcome", kind: noticeWarn})
 			return nil
 		}
-		warn = "The first upload was interrupted; it may have reached the server and created a job."
+		warn = "The first upload was interrupted: it may have reached the server and created a job."
 	}
 	if warn == "" {
 		return m.submitFiles(req)
 	}
-	m.confirm = &confirmation{
-		question: warn + " Resubmit " + filepath.Base(sub.File) + "? (y/N)",
-		yes:      func(m *Model) tea.Cmd { return m.submitFiles(req) },
-	}
+	m.ask(&dialog{
+		title: "Resubmit " + displayName(sub.File) + "?",
+		text:  warn + " The file is uploaded again, with the same options, as a new entry.",
+		yes:   "Resubmit", no: "Cancel", safe: true,
+		onYes: func(m *Model) tea.Cmd { return m.submitFiles(req) },
+	})
 	return nil
 }
 
@@ -596,9 +613,11 @@ func (m *Model) hide(id string) tea.Cmd {
 	if sub == nil {
 		return nil
 	}
-	m.confirm = &confirmation{
-		question: "Hide " + filepath.Base(sub.File) + " from the history? It stays in the file. (y/N)",
-		yes: func(m *Model) tea.Cmd {
+	m.ask(&dialog{
+		title: "Hide " + displayName(sub.File) + "?",
+		text:  "It leaves the History list. Its record stays in the history file (fwbatch list --all shows it), and its job is not checked any more.",
+		yes:   "Hide", no: "Keep",
+		onYes: func(m *Model) tea.Cmd {
 			st := m.sh.deps.Store
 			return func() tea.Msg {
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -607,7 +626,7 @@ func (m *Model) hide(id string) tea.Cmd {
 				return appendedMsg{what: "hiding the entry", err: err}
 			}
 		},
-	}
+	})
 	return nil
 }
 

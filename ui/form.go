@@ -32,36 +32,53 @@ type formScreen struct {
 	// huh show the new value (it reads the bound value only then).
 	formatSel, granSel *huh.Select[string]
 
+	formValues             // bound to the fields by pointer
+	opened      formValues // what the form opened with, to tell edits
+	prevDiarize bool
+	prevTask    string
+	// beforeDiarize is what switching diarize on changed, put back when it
+	// is switched off again.
+	beforeDiarize *struct{ format, gran string }
+	adjusted      string // what the form changed on its own, said once
+	problem       string // the first rule the values break
+}
+
+// formValues are the form's fields as typed: they outlive the form (esc
+// and back keeps them), and may hold what does not validate yet.
+type formValues struct {
 	task, endpoint, format, gran  string
 	diarize                       bool
 	language, prompt, temperature string
 	minSpk, maxSpk                string
 	vad, alignment, preprocessing string
-	prevDiarize                   bool
-	prevTask                      string
-	adjusted                      string // what the form changed on its own, said once
-	problem                       string // the first rule the values break
 }
 
-func newFormScreen(sh *shared, files []string, d submit.Options) *formScreen {
+func valuesOf(d submit.Options) formValues {
 	d = d.WithDefaults()
-	s := &formScreen{
-		sh: sh, files: files, sizes: map[string]int64{},
+	v := formValues{
 		task: d.Task, endpoint: d.Endpoint, format: d.ResponseFormat, gran: d.TimestampGranularities,
 		diarize: d.Diarize, language: d.Language, prompt: d.Prompt, temperature: d.Temperature,
 		vad: d.VADModel, alignment: d.AlignmentModel, preprocessing: d.Preprocessing,
 	}
 	if d.MinSpeakers > 0 {
-		s.minSpk = strconv.Itoa(d.MinSpeakers)
+		v.minSpk = strconv.Itoa(d.MinSpeakers)
 	}
 	if d.MaxSpeakers > 0 {
-		s.maxSpk = strconv.Itoa(d.MaxSpeakers)
+		v.maxSpk = strconv.Itoa(d.MaxSpeakers)
 	}
+	return v
+}
+
+func newFormScreen(sh *shared, files []string, v formValues) *formScreen {
+	s := &formScreen{sh: sh, files: files, sizes: map[string]int64{}, formValues: v, opened: v}
 	s.prevDiarize, s.prevTask = s.diarize, s.task
 	s.build()
 	s.check()
 	return s
 }
+
+// edited reports whether a value differs from what the form opened with.
+func (s *formScreen) edited() bool { return s.formValues != s.opened }
 
 // init sizes the files (in a command) and starts the form.
 func (s *formScreen) init() tea.Cmd {
@@ -219,7 +236,8 @@ func (s *formScreen) keys() help.KeyMap {
 func (s *formScreen) options() (submit.Options, error) {
 	o := submit.Options{
 		Task: s.task, Endpoint: s.endpoint, ResponseFormat: s.format, Diarize: s.diarize,
-		Language: strings.TrimSpace(s.language), Prompt: s.prompt, Temperature: strings.TrimSpace(s.temperature),
+		// Codes are lower case; EN is what a user means by en.
+		Language: strings.ToLower(strings.TrimSpace(s.language)), Prompt: s.prompt, Temperature: strings.TrimSpace(s.temperature),
 		TimestampGranularities: s.gran, VADModel: s.vad, AlignmentModel: s.alignment, Preprocessing: s.preprocessing,
 	}
 	for _, f := range []struct {
@@ -254,25 +272,43 @@ func (s *formScreen) follow() bool {
 		s.diarize = false
 		s.adjusted = "diarize switched off: translations cannot be diarized"
 	}
-	if s.diarize && !s.prevDiarize {
-		if s.task == submit.TaskTranslate {
-			s.diarize = false
-			s.adjusted = "diarize is not available for translations: choose transcribe first"
-		} else {
-			var changed []string
-			if s.format != "verbose_json" {
-				s.format = "verbose_json"
-				changed = append(changed, "response format verbose_json")
-			}
-			if !strings.Contains(s.gran, "word") {
-				s.gran = "word,segment"
-				changed = append(changed, "timestamps word,segment")
-			}
-			if len(changed) > 0 {
-				s.adjusted = "diarize needs " + strings.Join(changed, " and ") + ": set"
-				s.formatSel.Options(formatOptions()...)
-				s.granSel.Options(granOptions()...)
-			}
+	switch {
+	case s.diarize && !s.prevDiarize && s.task == submit.TaskTranslate:
+		s.diarize = false
+		s.adjusted = "diarize is not available for translations: choose transcribe first"
+	case s.diarize && !s.prevDiarize:
+		before := struct{ format, gran string }{s.format, s.gran}
+		var changed []string
+		if s.format != "verbose_json" {
+			s.format = "verbose_json"
+			changed = append(changed, "response format verbose_json")
+		}
+		if !strings.Contains(s.gran, "word") {
+			s.gran = "word,segment"
+			changed = append(changed, "timestamps word,segment")
+		}
+		if len(changed) > 0 {
+			s.beforeDiarize = &before
+			s.adjusted = "diarize needs " + strings.Join(changed, " and ") + ": set"
+			s.showChoices()
+		}
+	case !s.diarize && s.prevDiarize && s.beforeDiarize != nil:
+		// Put back what switching diarize on changed, unless the user
+		// changed it since.
+		b := s.beforeDiarize
+		s.beforeDiarize = nil
+		var restored []string
+		if s.format == "verbose_json" && b.format != s.format {
+			s.format = b.format
+			restored = append(restored, "response format "+orDefault(b.format))
+		}
+		if s.gran == "word,segment" && b.gran != s.gran {
+			s.gran = b.gran
+			restored = append(restored, "timestamps "+orDefault(b.gran))
+		}
+		if len(restored) > 0 {
+			s.adjusted = "diarize off: " + strings.Join(restored, " and ") + " as before"
+			s.showChoices()
 		}
 	}
 	s.prevDiarize, s.prevTask = s.diarize, s.task
@@ -281,6 +317,20 @@ func (s *formScreen) follow() bool {
 	}
 	s.adjusted = adjusted
 	return false
+}
+
+// showChoices makes huh show values follow() changed: it reads a bound
+// value only when its options are set.
+func (s *formScreen) showChoices() {
+	s.formatSel.Options(formatOptions()...)
+	s.granSel.Options(granOptions()...)
+}
+
+func orDefault(v string) string {
+	if v == "" {
+		return "server default"
+	}
+	return v
 }
 
 func (s *formScreen) check() {

@@ -102,17 +102,14 @@ type Model struct {
 	logs     *logScreen
 	prevPage page // where the message log goes back to
 	keyFrom  page // where the API key prompt goes back to
-	confirm  *confirmation
+	// formDraft is what the last form held when the user left it with esc:
+	// the next form starts from it.
+	formDraft *formValues
+	dialog    *dialog // a question that takes every key until answered
 
 	quitting bool // waiting for uploads to record their outcome before quitting
 
 	drawn drawnCache
-}
-
-// confirmation is a yes/no question that captures the keyboard until answered.
-type confirmation struct {
-	question string
-	yes      func(m *Model) tea.Cmd
 }
 
 // Options tune a Model for its environment.
@@ -147,7 +144,7 @@ func New(deps Deps, opts Options) *Model {
 	m.history.state, m.details.state = m.rowState, m.rowState
 	m.page = pageFiles
 	if len(deps.StartFiles) > 0 {
-		m.form = newFormScreen(sh, deps.StartFiles, deps.Defaults)
+		m.form = newFormScreen(sh, deps.StartFiles, valuesOf(deps.Defaults))
 		m.page = pageForm
 	}
 	return m
@@ -245,24 +242,23 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.sh.keys
-	if m.confirm != nil {
-		c := m.confirm
-		switch {
-		case key.Matches(msg, k.Yes):
-			m.confirm = nil
-			return c.yes(m)
-		case key.Matches(msg, k.No), key.Matches(msg, k.ForceQuit):
-			m.confirm = nil
-		}
-		return nil
+	if m.dialog != nil {
+		return m.dialogKey(msg)
 	}
 	if key.Matches(msg, k.ForceQuit) {
 		return m.quit()
 	}
+	if m.help.ShowAll && msg.String() == "esc" {
+		m.help.ShowAll = false
+		m.resize()
+		return nil
+	}
 	scr := m.active()
 	if !scr.typing() {
 		switch {
-		case key.Matches(msg, k.Quit):
+		case key.Matches(msg, k.Quit) && m.page != pageForm:
+			// (q in the form is a letter the user meant for it; only
+			// ctrl+c leaves, and asks first when there are edits.)
 			return m.quit()
 		case key.Matches(msg, k.Help):
 			m.help.ShowAll = !m.help.ShowAll
@@ -288,25 +284,59 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 
 // quit leaves at once when nothing is uploading, and asks first otherwise:
 // answering yes cancels the uploads, waits for their "interrupted" events to
-// be written, then quits.
+// be written, then quits. A second ctrl+c quits at once, as in the CLI
+// (cli then waits for the outcomes to be written before the process ends).
 func (m *Model) quit() tea.Cmd {
 	running, queued := m.uploads.counts()
 	if running+queued == 0 {
+		if m.page == pageForm && m.form != nil && m.form.edited() {
+			m.ask(&dialog{
+				title: "Quit fwbatch?",
+				text:  "The form's values were changed and nothing was submitted: quitting forgets them.",
+				yes:   "Quit", no: "Stay", safe: true,
+				onYes: func(*Model) tea.Cmd { return tea.Quit },
+				ctrlC: func(*Model) tea.Cmd { return tea.Quit },
+			})
+			return nil
+		}
 		return tea.Quit
 	}
-	m.confirm = &confirmation{
-		question: fmt.Sprintf("%s. Quit and interrupt them? (y/N)", capitalize(describeCounts(running, queued))),
-		yes: func(m *Model) tea.Cmd {
+	if m.quitting {
+		return m.quitNow()
+	}
+	m.ask(&dialog{
+		title: "Quit fwbatch?",
+		text: capitalize(describeCounts(running, queued)) + ". Quitting interrupts them: each is recorded as interrupted, " +
+			"and must be submitted again. (A second ctrl+c quits at once.)",
+		yes: "Quit and interrupt", no: "Keep uploading", safe: true,
+		onYes: func(m *Model) tea.Cmd {
 			m.quitting = true
-			m.uploads.cancelAll()
+			m.interrupt()
 			m.say(notice{text: "Interrupting uploads and recording them in the history…", kind: noticeWarn})
 			if m.uploads.inFlight() == 0 {
 				return tea.Quit
 			}
 			return nil
 		},
-	}
+		ctrlC: (*Model).quitNow,
+	})
 	return nil
+}
+
+// quitNow quits without waiting for the interrupted uploads' outcomes to
+// reach the screen.
+func (m *Model) quitNow() tea.Cmd {
+	m.interrupt()
+	return tea.Quit
+}
+
+// interrupt cancels the uploads, noting that the user interrupted some:
+// the program then exits 1, as fwbatch submit does.
+func (m *Model) interrupt() {
+	if m.uploads.inFlight() > 0 {
+		m.uploads.interrupted.Store(true)
+	}
+	m.uploads.cancelAll()
 }
 
 func (m *Model) setPage(p page) {
@@ -318,6 +348,9 @@ func (m *Model) setPage(p page) {
 // footer is the help line of the focused screen (or of the dialog).
 func (m *Model) footer() string {
 	km := m.active().keys()
+	if m.dialog != nil {
+		km = m.dialogKeys()
+	}
 	// help.View measures every key's width; the same keys at the same
 	// width draw the same line, so it is drawn once.
 	var key strings.Builder
@@ -386,6 +419,9 @@ func (m *Model) View() tea.View {
 	footer := m.footer()
 	bodyH := m.h - 2 - lineCount(footer)
 	body := m.active().view()
+	if m.dialog != nil {
+		body = overlay(block(body, m.w, bodyH), m.dialogBox(m.w, bodyH), m.w, bodyH)
+	}
 	if c := &m.drawn.body; c.src != body || c.w != m.w || c.h != bodyH {
 		c.src, c.w, c.h, c.text = body, m.w, bodyH, block(body, m.w, bodyH)
 	}
@@ -468,17 +504,11 @@ func (m *Model) header() string {
 // width says where to read it whole.
 func (m *Model) noticeLine() string {
 	key := fmt.Sprint(m.w, m.page == pageLog, m.notice)
-	if m.confirm != nil {
-		key += m.confirm.question
-	}
 	return memo(&m.drawn.notice, key, m.drawNotice)
 }
 
 func (m *Model) drawNotice() string {
 	st := m.sh.st
-	if m.confirm != nil {
-		return truncate(st.Warn.Render("? "+m.confirm.question), m.w)
-	}
 	if m.notice.text == "" {
 		return ""
 	}

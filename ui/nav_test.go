@@ -98,3 +98,91 @@ func TestHistorySortAndPosition(t *testing.T) {
 		t.Fatalf("back to newest first:\n%s", d.screen())
 	}
 }
+
+// openForm opens the form for hello.wav and waits for it.
+func openForm(t *testing.T, d *driver) {
+	t.Helper()
+	for i := 0; i < 10 && !strings.Contains(selectedLine(d.screen()), "hello.wav"); i++ {
+		d.key("down")
+	}
+	d.key("enter")
+	d.waitFor("the form", 5*time.Second, func(s string) bool { return strings.Contains(s, "┃ Task") })
+}
+
+// TestFormValuesSurviveEsc: values chosen in the form are there again after
+// esc and back; q on a choice never quits; ctrl+c asks when there are
+// edits (and a second ctrl+c quits).
+func TestFormValuesSurviveEsc(t *testing.T) {
+	e := newEnv(t, fakeapi.Config{})
+	d := drive(t, New(e.deps, Options{}))
+	d.size(100, 30)
+	openForm(t, d)
+	d.key("tab", "tab", "right", "right") // response format: srt
+	if d.m.form.format != "srt" {
+		t.Fatalf("format %q", d.m.form.format)
+	}
+	d.key("q")
+	if d.quit || d.m.page != pageForm {
+		t.Fatal("q in the form quit")
+	}
+	d.key("esc")
+	d.waitFor("Files", 5*time.Second, func(s string) bool { return strings.Contains(s, "audio file(s)") })
+	d.key("enter")
+	d.waitFor("the form again", 5*time.Second, func(s string) bool { return strings.Contains(s, "┃ Task") })
+	if d.m.form.format != "srt" {
+		t.Fatalf("the form came back with format %q, want srt", d.m.form.format)
+	}
+	d.key("tab", "tab", "right") // an edit in this form too
+	d.key("ctrl+c")
+	isDialog(t, d.screen(), "Quit fwbatch?", "The form's values were changed and nothing was submitted: quitting forgets them.", "Quit", "Stay")
+	d.key("n")
+	if d.quit {
+		t.Fatal("n quit")
+	}
+	d.key("ctrl+c", "ctrl+c")
+	if !d.quit {
+		t.Fatal("a second ctrl+c did not quit")
+	}
+}
+
+// TestEscClosesHelp: the full help goes away with esc, and the esc does
+// nothing else.
+func TestEscClosesHelp(t *testing.T) {
+	d, _ := onPage(t, "details")
+	d.key("?")
+	if !d.m.help.ShowAll {
+		t.Fatal("? did not open the help")
+	}
+	d.key("esc")
+	if d.m.help.ShowAll || d.m.page != pageDetails {
+		t.Fatalf("esc: help %v, page %v", d.m.help.ShowAll, d.m.page)
+	}
+}
+
+// TestDiarizeOffRestores: switching diarize off puts back the format and
+// timestamps switching it on had set; EN is taken as en.
+func TestDiarizeOffRestores(t *testing.T) {
+	e := newEnv(t, fakeapi.Config{})
+	d := drive(t, New(e.deps, Options{}))
+	stopUploads(t, d)
+	d.size(100, 30)
+	openForm(t, d)
+	d.key("tab", "tab", "right", "right", "tab") // srt, then onto diarize
+	d.key("left")                                // Yes
+	if f := d.m.form; f.format != "verbose_json" || f.gran != "word,segment" {
+		t.Fatalf("diarize on: %q %q", f.format, f.gran)
+	}
+	d.key("right") // No
+	if f := d.m.form; f.format != "srt" || f.gran != "" || !strings.Contains(d.screen(), "diarize off: response format srt and timestamps server default as before") {
+		t.Fatalf("diarize off left %q %q:\n%s", f.format, f.gran, d.screen())
+	}
+	d.key("tab")
+	for _, r := range "EN" {
+		d.key(string(r))
+	}
+	d.key("ctrl+s")
+	d.waitFor("the upload", 10*time.Second, func(string) bool { return e.fake.SubmitCount() == 1 })
+	if f := e.fake.Requests()[0].Fields; f["language"] != "en" || f["response_format"] != "srt" {
+		t.Fatalf("sent %v", f)
+	}
+}

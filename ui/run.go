@@ -49,5 +49,10 @@ func (p *Program) CancelUploads() { p.model.uploads.cancelAll() }
 // interrupted), then the program quits.
 type interruptMsg struct{}
 
+// InterruptedUploads reports whether the user stopped uploads that were
+// running (quitting or cancelling them): the process should exit 1, as
+// fwbatch submit does. Safe from any goroutine.
+func (p *Program) InterruptedUploads() bool { return p.model.uploads.interrupted.Load() }
+
 // Interrupt asks the program to cancel uploads and quit. Safe from any goroutine.
 func (p *Program) Interrupt() { p.Send(interruptMsg{}) }

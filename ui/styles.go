@@ -33,6 +33,10 @@ type Styles struct {
 	Label     lipgloss.Style
 	Box       lipgloss.Style
 
+	Dialog        lipgloss.Style // the box of a question
+	Button        lipgloss.Style
+	ButtonFocused lipgloss.Style
+
 	Help help.Styles
 
 	G Glyphs
@@ -95,6 +99,10 @@ func NewStyles(isDark bool) Styles {
 		Label:     lipgloss.NewStyle().Foreground(muted),
 		Box:       lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Padding(0, 1),
 
+		Dialog:        lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(accent).Padding(0, 2),
+		Button:        lipgloss.NewStyle().Padding(0, 1).Foreground(muted),
+		ButtonFocused: lipgloss.NewStyle().Padding(0, 1).Bold(true).Reverse(true),
+
 		Help: help.DefaultStyles(isDark),
 
 		G: unicodeGlyphs,
@@ -115,6 +123,8 @@ func PlainStyles() Styles {
 	s.OK, s.Pending = plain, plain
 	s.Warn, s.Err = plain.Bold(true), plain.Bold(true)
 	s.Box = plain.Border(lipgloss.ASCIIBorder()).Padding(0, 1)
+	s.Dialog = plain.Border(lipgloss.ASCIIBorder()).Padding(0, 2)
+	s.Button, s.ButtonFocused = plain.Padding(0, 1), plain.Padding(0, 1).Bold(true)
 	s.Help = help.Styles{}
 	s.G = asciiGlyphs
 	return s

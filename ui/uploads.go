@@ -35,7 +35,9 @@ type uploads struct {
 	mu      sync.Mutex
 	cancels map[int]context.CancelFunc
 	active  atomic.Int32 // batches whose RunBatch has not returned
-	wg      sync.WaitGroup
+	// interrupted: the user quit or cancelled while uploads ran.
+	interrupted atomic.Bool
+	wg          sync.WaitGroup
 }
 
 type upload struct {
