@@ -527,22 +527,25 @@ func (m *Model) saveResult(id, dst string, overwrite bool) tea.Cmd {
 		}
 		return nil
 	}
+	beside := defaultSavePath(sub)
 	if dst == "" {
-		dst = defaultSavePath(sub)
+		dst = beside
 	}
 	src := sub.ResultPath
 	return func() tea.Msg {
-		return saveFile(id, src, dst, overwrite)
+		return saveFile(id, src, dst, filepath.Base(beside), overwrite)
 	}
 }
 
-func saveFile(id, src, dst string, overwrite bool) savedMsg {
+// saveFile copies a saved result to dst; a folder given as dst gets the
+// transcript under name.
+func saveFile(id, src, dst, name string, overwrite bool) savedMsg {
 	data, err := os.ReadFile(src)
 	if err != nil {
 		return savedMsg{id: id, path: dst, err: fmt.Errorf("saved result %s: %w", src, err)}
 	}
 	if fi, err := os.Stat(dst); err == nil && fi.IsDir() {
-		return savedMsg{id: id, path: dst, err: fmt.Errorf("%s is a folder: give a file name", dst)}
+		dst = filepath.Join(dst, name)
 	}
 	err = submit.WriteResult(dst, data, overwrite)
 	if errors.Is(err, fs.ErrExist) {

@@ -259,13 +259,13 @@ func TestFilesExplainsWhatCannotBeOpened(t *testing.T) {
 		}
 	}
 	// A typed path that does not exist, then one that does.
-	d.key("/")
+	d.key(":")
 	d.send(tea.PasteMsg{Content: "missing"})
 	d.key("enter")
 	if scr := d.screen(); !strings.Contains(scr, "no such file or folder") {
 		t.Fatalf("typed missing path:\n%s", scr)
 	}
-	d.key("esc", "/")
+	d.key("esc", ":")
 	d.send(tea.PasteMsg{Content: "hello.wav"})
 	d.key("enter")
 	d.waitFor("the form for the typed file", 5*time.Second, func(s string) bool {

@@ -135,12 +135,12 @@ func (s *formScreen) build() {
 		huh.NewSelect[string]().Key("endpoint").Title("Endpoint").Inline(true).
 			Options(endpoints...).Value(&s.endpoint),
 		s.formatSel,
-		huh.NewConfirm().Key("diarize").
-			TitleFunc(func() string {
+		huh.NewConfirm().Key("diarize").Title("Diarize (speaker labels)").
+			DescriptionFunc(func() string {
 				if s.task == submit.TaskTranslate {
-					return "Diarize (speaker labels): not available for translations"
+					return "not available for translations"
 				}
-				return "Diarize (speaker labels; sets verbose_json + word timestamps)"
+				return "sets verbose_json and word timestamps"
 			}, &s.task).Affirmative("Yes").Negative("No").Value(&s.diarize),
 		input("language", "Language", "auto-detect (ISO 639-1: en, de, zh…)", &s.language),
 	).Title("Request").Description("tab/enter: next field, then the advanced options · ctrl+s submits now")

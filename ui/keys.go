@@ -40,7 +40,7 @@ func newKeyMap() keyMap {
 		Mark:      key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "mark")),
 		Open:      key.NewBinding(key.WithKeys("enter", "right", "l"), key.WithHelp("enter", "open/continue")),
 		Parent:    key.NewBinding(key.WithKeys("backspace", "left", "h"), key.WithHelp("←/h", "parent folder")),
-		TypePath:  key.NewBinding(key.WithKeys("/", ":"), key.WithHelp("/", "type a path")),
+		TypePath:  key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "type a path")),
 		ToHistory: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "history")),
 		ShowAll:   key.NewBinding(key.WithKeys("."), key.WithHelp(".", "show all files")),
 

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -184,5 +186,77 @@ func TestDiarizeOffRestores(t *testing.T) {
 	d.waitFor("the upload", 10*time.Second, func(string) bool { return e.fake.SubmitCount() == 1 })
 	if f := e.fake.Requests()[0].Fields; f["language"] != "en" || f["response_format"] != "srt" {
 		t.Fatalf("sent %v", f)
+	}
+}
+
+// TestFilesFilter: / filters the names as they are typed (q is typed, not
+// quit); enter keeps the filter, esc clears it; : still types a path.
+func TestFilesFilter(t *testing.T) {
+	e := newEnv(t, fakeapi.Config{})
+	d := drive(t, New(e.deps, Options{}))
+	d.size(100, 30)
+	d.waitFor("Files", 5*time.Second, func(s string) bool { return strings.Contains(s, "hello.mp3") })
+	d.key("/")
+	for _, r := range "Q" {
+		d.key(string(r))
+	}
+	if d.quit || !strings.Contains(d.screen(), "(empty") {
+		t.Fatalf("Q in the filter:\n%s", d.screen())
+	}
+	d.key("backspace", "w", "a", "enter")
+	scr := d.screen()
+	if !strings.Contains(scr, "hello.wav") || strings.Contains(scr, "hello.mp3") || strings.Contains(scr, "more/") || !strings.Contains(scr, "1 match /wa") {
+		t.Fatalf("filter wa:\n%s", scr)
+	}
+	d.key("esc")
+	if scr := d.screen(); !strings.Contains(scr, "hello.mp3") {
+		t.Fatalf("esc did not clear the filter:\n%s", scr)
+	}
+	d.key(":")
+	if scr := d.screen(); !strings.Contains(scr, "path: ") {
+		t.Fatalf(": does not type a path:\n%s", scr)
+	}
+}
+
+// TestDetailsShortScreen: at 60×16 Details still shows transcript lines,
+// its fields folded to the most useful (i shows them all), and says where
+// the transcript view stands.
+func TestDetailsShortScreen(t *testing.T) {
+	d, _ := onPage(t, "details")
+	d.size(60, 16)
+	scr := d.screen()
+	if !strings.Contains(scr, "SPEAKER_00: Welcome") || !strings.Contains(scr, "i shows them") || !strings.Contains(scr, "lines 1–") {
+		t.Fatalf("Details at 60×16:\n%s", scr)
+	}
+	d.key("i")
+	if scr := d.screen(); !strings.Contains(scr, "Uploaded by") {
+		t.Fatalf("i did not show every field:\n%s", scr)
+	}
+}
+
+// TestDetailsWrapsLongTexts: a long message is wrapped, never cut.
+func TestDetailsWrapsLongTexts(t *testing.T) {
+	d, e := onPage(t, "details")
+	sub := sampleHistory(t, e)[3] // the unknown outcome, with a long message
+	d.send(openDetailsMsg{id: sub.ID})
+	d.size(60, 30)
+	joined := strings.Join(strings.Fields(d.screen()), " ")
+	if !strings.Contains(joined, strings.Join(strings.Fields(sub.Message), " ")) {
+		t.Fatalf("the message is not whole on screen:\n%s", d.screen())
+	}
+}
+
+// TestSaveToFolder: o takes a folder, and saves the transcript in it under
+// the audio file's name.
+func TestSaveToFolder(t *testing.T) {
+	d, _ := onPage(t, "details")
+	dir := t.TempDir()
+	d.key("o")
+	d.m.details.saveAs.SetValue(dir)
+	d.key("enter")
+	want := filepath.Join(dir, "interview.json")
+	d.waitFor("saved", 5*time.Second, func(s string) bool { return strings.Contains(s, "saved "+want) })
+	if _, err := os.Stat(want); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -127,11 +128,14 @@ var pages = []string{"files", "form", "submit", "history", "help", "details", "k
 
 func TestScreensGolden(t *testing.T) {
 	for _, name := range pages {
-		for _, sz := range [][2]int{{80, 24}, {120, 40}} {
+		for _, sz := range [][2]int{{60, 16}, {80, 24}, {120, 40}} {
 			t.Run(fmt.Sprintf("%s-%dx%d", name, sz[0], sz[1]), func(t *testing.T) {
 				d, e := onPage(t, name)
 				d.size(sz[0], sz[1])
 				got := strings.ReplaceAll(d.screen(), e.dir, "<TMP>")
+				// A path cut from its start (the Files title) shows the end
+				// of the random folder's name.
+				got = cutTmp.ReplaceAllString(got, "…<TMP>/audio")
 				got = strings.ReplaceAll(got, hostOf(e.fake.URL()), "<FAKE>")
 				checkFits(t, name, d.m.View().Content, sz[0], sz[1])
 				if strings.Contains(got, testKey) {
@@ -142,6 +146,8 @@ func TestScreensGolden(t *testing.T) {
 		}
 	}
 }
+
+var cutTmp = regexp.MustCompile(`…\S*/audio`)
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()

@@ -141,7 +141,7 @@ func lineOf(scr, text string) string {
 // lists its own files, not the first one's; an upload whose bytes are all
 // sent says it waits for the server instead of sitting at ↑ 100%.
 func TestSubmittingShowsThisBatchOnly(t *testing.T) {
-	e := newEnv(t, fakeapi.Config{Latency: 400 * time.Millisecond})
+	e := newEnv(t, fakeapi.Config{Latency: 1500 * time.Millisecond})
 	d := drive(t, New(e.deps, Options{}))
 	stopUploads(t, d)
 	d.size(120, 30)
