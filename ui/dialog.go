@@ -41,7 +41,7 @@ func (m *Model) ask(d *dialog) {
 // dialogKeys are the keys a dialog honours; the footer shows them.
 func (m *Model) dialogKeys() help.KeyMap {
 	k := m.sh.keys
-	choose := key.NewBinding(key.WithKeys("left", "right", "tab", "h", "l"), key.WithHelp("←/→", "choose"))
+	choose := k.Choose
 	enter := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "answer"))
 	yes := key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", strings.ToLower(m.dialog.yes)))
 	no := key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n/esc", strings.ToLower(m.dialog.no)))

@@ -35,6 +35,7 @@ type (
 		files      []string
 		opts       submit.Options
 		resubmitOf string
+		refused    map[string]string // files the form left out, with why
 	}
 	// filesChosenMsg: the user picked files in Files.
 	filesChosenMsg struct{ paths []string }
@@ -337,6 +338,9 @@ func (m *Model) submitFiles(req submitFormMsg) tea.Cmd {
 		m.say(notice{text: err.Error(), kind: noticeErr})
 		return nil
 	}
+	for f, why := range req.refused {
+		m.say(notice{subject: displayName(f), text: "not sent: " + why, kind: noticeErr})
+	}
 	items := make([]submit.BatchItem, len(req.files))
 	for i, f := range req.files {
 		opts := req.opts
@@ -347,6 +351,9 @@ func (m *Model) submitFiles(req submitFormMsg) tea.Cmd {
 	// Files sent are not marked any more: coming back to Files must not
 	// offer to send them again.
 	m.files.unmark(req.files...)
+	for f := range req.refused {
+		m.files.unmark(f) // told in the log; marked, it would be offered again
+	}
 	if req.resubmitOf == "" {
 		// The next form starts from these values, in this session and,
 		// through the config file, the next.

@@ -1,9 +1,9 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,6 +13,7 @@ import (
 	"charm.land/huh/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/submit"
 )
 
@@ -24,7 +25,12 @@ type formScreen struct {
 	sh    *shared
 	files []string
 	sizes map[string]int64
-	w, h  int
+	// refused holds the files the checks before an upload refuse (not
+	// audio, empty, unreadable), by path, with why: said in the form,
+	// left out of the submission.
+	refused map[string]string
+	checked bool // the files were looked at
+	w, h    int
 
 	form    *huh.Form
 	started bool // init has run (see Model.Update on WindowSizeMsg)
@@ -80,23 +86,48 @@ func newFormScreen(sh *shared, files []string, v formValues) *formScreen {
 // edited reports whether a value differs from what the form opened with.
 func (s *formScreen) edited() bool { return s.formValues != s.opened }
 
-// init sizes the files (in a command) and starts the form.
+// init checks the files (in a command), as the upload will, and starts
+// the form: a file that would be refused is said so here, before anything
+// is sent.
 func (s *formScreen) init() tea.Cmd {
 	s.started = true
-	files := s.files
-	stat := func() tea.Msg {
-		sizes := map[string]int64{}
+	files, force := s.files, s.sh.deps.Force
+	check := func() tea.Msg {
+		msg := filesCheckedMsg{files: files, sizes: map[string]int64{}, refused: map[string]string{}}
 		for _, f := range files {
-			if fi, err := os.Stat(f); err == nil {
-				sizes[f] = fi.Size()
+			fi, err := submit.Preflight(f, force)
+			var fe *submit.FileError
+			switch {
+			case errors.As(err, &fe):
+				msg.refused[f] = fe.Problem
+			case err != nil:
+				msg.refused[f] = err.Error()
+			default:
+				msg.sizes[f] = fi.Size()
 			}
 		}
-		return fileSizesMsg(sizes)
+		return msg
 	}
-	return tea.Batch(s.form.Init(), stat)
+	return tea.Batch(s.form.Init(), check)
 }
 
-type fileSizesMsg map[string]int64
+// filesCheckedMsg: what the checks before an upload say of the form's files.
+type filesCheckedMsg struct {
+	files   []string // the form they were checked for
+	sizes   map[string]int64
+	refused map[string]string
+}
+
+// sendable are the files the checks did not refuse.
+func (s *formScreen) sendable() []string {
+	var out []string
+	for _, f := range s.files {
+		if _, bad := s.refused[f]; !bad {
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
 func formatOptions() []huh.Option[string] { return options(submit.ResponseFormats, "") }
 
@@ -221,7 +252,7 @@ func (s *formScreen) keys() help.KeyMap {
 	k := s.sh.keys
 	next := key.NewBinding(key.WithKeys("tab", "enter"), key.WithHelp("tab/enter", "next field"))
 	prev := key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous"))
-	choose := key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "choose"))
+	choose := k.Choose
 	short := []key.Binding{k.Submit, next, choose, k.Back}
 	if !s.typing() {
 		short = append(short, k.Help)
@@ -347,13 +378,37 @@ func (s *formScreen) submit() tea.Cmd {
 		s.problem = err.Error()
 		return nil
 	}
-	return emit(submitFormMsg{files: append([]string(nil), s.files...), opts: o})
+	files := s.sendable()
+	if len(files) == 0 {
+		s.problem = "no file here can be sent: " + s.refusals()
+		return nil
+	}
+	refused := make(map[string]string, len(s.refused))
+	for f, why := range s.refused {
+		refused[f] = why
+	}
+	return emit(submitFormMsg{files: files, opts: o, refused: refused})
+}
+
+// refusals says in one line why files are refused: "notes.txt: not an
+// audio file; empty.wav: empty".
+func (s *formScreen) refusals() string {
+	var parts []string
+	for _, f := range s.files {
+		if why, bad := s.refused[f]; bad {
+			parts = append(parts, displayName(f)+": "+termsafe.Line(why))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func (s *formScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
-	case fileSizesMsg:
-		s.sizes = msg
+	case filesCheckedMsg:
+		if !slices.Equal(msg.files, s.files) {
+			return nil // for a form before this one
+		}
+		s.sizes, s.refused, s.checked = msg.sizes, msg.refused, true
 		return nil
 	case tea.KeyPressMsg:
 		s.adjusted = "" // said once: the next key press clears it
@@ -392,18 +447,24 @@ func (s *formScreen) view() string {
 	var b strings.Builder
 	names := make([]string, 0, len(s.files))
 	var total int64
-	for _, f := range s.files {
-		names = append(names, filepath.Base(f))
+	for _, f := range s.sendable() {
+		names = append(names, displayName(f))
 		total += s.sizes[f]
 	}
-	head := fmt.Sprintf("%s %d file(s), %s: %s", st.Title.Render("Submit"), len(s.files), humanBytes(total), strings.Join(names, ", "))
+	n := len(names)
+	head := fmt.Sprintf("%s %d file(s), %s: %s", st.Title.Render("Submit"), n, humanBytes(total), strings.Join(names, ", "))
 	b.WriteString(truncate(head, s.w))
 	b.WriteByte('\n')
 	switch {
 	case s.problem != "":
 		b.WriteString(truncate(st.Err.Render(st.G.Cross+" "+s.problem), s.w))
+	case len(s.refused) > 0:
+		line := fmt.Sprintf("%s %d not sent: %s", st.G.Cross, len(s.refused), s.refusals())
+		b.WriteString(truncate(st.Err.Render(line), s.w))
 	case s.adjusted != "":
 		b.WriteString(truncate(st.Warn.Render(st.G.Bang+" "+s.adjusted), s.w))
+	case !s.checked:
+		b.WriteString(truncate(st.Muted.Render("looking at the files"+st.G.Ellipsis), s.w))
 	default:
 		b.WriteString(truncate(st.OK.Render(st.G.Check+" ready: ctrl+s submits"), s.w))
 	}

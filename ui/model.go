@@ -124,7 +124,7 @@ type Options struct {
 // New builds the root model. The real program (Run) and the tests use it.
 func New(deps Deps, opts Options) *Model {
 	deps.withDefaults()
-	sh := &shared{keys: newKeyMap(), deps: &deps, now: time.Now}
+	sh := &shared{keys: newKeyMap(opts.Plain), deps: &deps, now: time.Now}
 	m := &Model{sh: sh, debug: opts.Debug, plain: opts.Plain, apiKey: deps.APIKey, help: help.New()}
 	m.setStyles(true)
 	m.hist = newHistoryData()
@@ -231,7 +231,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.files.update(msg)
 	case transcriptMsg:
 		return m, m.details.update(msg)
-	case fileSizesMsg:
+	case filesCheckedMsg:
 		if m.form == nil {
 			return m, nil
 		}
@@ -413,7 +413,11 @@ func (m *Model) View() tea.View {
 		return v
 	}
 	if m.w < minWidth || m.h < minHeight {
-		v.SetContent(tooSmall(m.w, m.h))
+		line := tooSmall(m.w, m.h)
+		if m.plain {
+			line = asciiFrame.Replace(line)
+		}
+		v.SetContent(line)
 		return v
 	}
 	footer := m.footer()
@@ -433,6 +437,10 @@ func (m *Model) View() tea.View {
 	b.WriteString(m.noticeLine())
 	b.WriteByte('\n')
 	b.WriteString(footer)
+	if m.plain {
+		v.SetContent(asciiFrame.Replace(b.String()))
+		return v
+	}
 	v.SetContent(b.String())
 	return v
 }

@@ -260,3 +260,49 @@ func TestSaveToFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFormSaysWhatWillNotBeSent: a file picked by path that the upload
+// would refuse (not audio, empty) is said so in the form; ctrl+s sends the
+// others, and the message log keeps why the rest was not sent.
+func TestFormSaysWhatWillNotBeSent(t *testing.T) {
+	e := newEnv(t, fakeapi.Config{})
+	if err := os.WriteFile(filepath.Join(e.audio, "empty.wav"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := drive(t, New(e.deps, Options{}))
+	stopUploads(t, d)
+	d.size(120, 30)
+	for i := 0; i < 10 && !strings.Contains(selectedLine(d.screen()), "hello.flac"); i++ {
+		d.key("down")
+	}
+	d.key("space")
+	d.key(":")
+	d.send(tea.PasteMsg{Content: "notes.txt"})
+	d.key("enter")
+	scr := d.waitFor("the form's verdict", 5*time.Second, func(s string) bool { return strings.Contains(s, "not sent") })
+	if !strings.Contains(scr, "Submit 1 file(s)") || !strings.Contains(scr, "1 not sent: notes.txt: ") {
+		t.Fatalf("the form does not say notes.txt will not be sent:\n%s", scr)
+	}
+	d.key("ctrl+s")
+	d.waitFor("the upload", 10*time.Second, func(string) bool { return len(e.fake.Jobs()) == 1 })
+	if n := e.fake.SubmitCount(); n != 1 || e.fake.Requests()[0].FileName != "hello.flac" {
+		t.Fatalf("%d uploads; first %q", n, e.fake.Requests()[0].FileName)
+	}
+	d.key("L")
+	if scr := d.screen(); !strings.Contains(scr, "notes.txt: not sent:") {
+		t.Fatalf("the message log does not say why notes.txt was not sent:\n%s", scr)
+	}
+	d.key("esc")
+
+	// A file that is empty: alone in the form, nothing can be sent.
+	d.key("tab")
+	d.waitFor("Files", 5*time.Second, func(s string) bool { return strings.Contains(s, "audio file(s)") })
+	d.key(":")
+	d.send(tea.PasteMsg{Content: "empty.wav"})
+	d.key("enter")
+	d.waitFor("the verdict", 5*time.Second, func(s string) bool { return strings.Contains(s, "empty.wav: ") && strings.Contains(s, "not sent") })
+	d.key("ctrl+s")
+	if scr := d.screen(); !strings.Contains(scr, "no file here can be sent") || e.fake.SubmitCount() != 1 {
+		t.Fatalf("ctrl+s with nothing to send:\n%s", scr)
+	}
+}

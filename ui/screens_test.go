@@ -61,14 +61,18 @@ func sampleHistory(t *testing.T, e *env) []store.Submission {
 }
 
 // onPage returns a driver showing the named screen with fixed content.
-func onPage(t *testing.T, name string) (*driver, *env) {
+func onPage(t *testing.T, name string, opts ...Options) (*driver, *env) {
 	t.Helper()
 	e := newEnv(t, fakeapi.Config{})
 	e.deps.PollFirst, e.deps.PollMax = time.Hour, time.Hour
 	if name == "form" {
 		e.deps.StartFiles = []string{filepath.Join(e.audio, "hello.flac"), filepath.Join(e.audio, "hello.wav")}
 	}
-	m := New(e.deps, Options{})
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	m := New(e.deps, o)
 	d := drive(t, m)
 	d.size(80, 24)
 	hist := sampleHistory(t, e)
@@ -188,6 +192,38 @@ func TestEverySizeFits(t *testing.T) {
 						t.Fatalf("%s at %d×%d: the too-small line does not name the size needed: %q", name, w, h, v)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestDumbTerminalIsASCII: under TERM=dumb no screen, dialog or message
+// log draws a character beyond ASCII (huh's field bar, arrows, ellipses,
+// box corners, separators): such terminals may not have them.
+func TestDumbTerminalIsASCII(t *testing.T) {
+	for _, name := range append(pages, "dialog", "log") {
+		t.Run(name, func(t *testing.T) {
+			page := name
+			if name == "dialog" || name == "log" {
+				page = "history"
+			}
+			d, _ := onPage(t, page, Options{Plain: true})
+			switch name {
+			case "dialog":
+				d.key("x")
+			case "log":
+				d.send(noticeMsg{notice{text: strings.Repeat("a long message that is cut on the notice line ", 4), kind: noticeWarn}})
+				d.key("L")
+			}
+			for _, sz := range [][2]int{{60, 16}, {80, 24}, {120, 40}} {
+				d.size(sz[0], sz[1])
+				scr := d.screen()
+				for i, r := range scr {
+					if r > 0x7f {
+						t.Fatalf("%s at %d×%d: %q at byte %d:\n%s", name, sz[0], sz[1], r, i, scr)
+					}
+				}
+				checkFits(t, name, d.m.View().Content, sz[0], sz[1])
 			}
 		})
 	}

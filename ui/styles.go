@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
 )
@@ -64,6 +66,18 @@ var asciiGlyphs = Glyphs{
 	BarFull: "#", BarEmpty: "-",
 	Rule: "-", HelpSep: " | ", Ellipsis: "...",
 }
+
+// asciiFrame turns what is left of Unicode chrome in a frame into ASCII
+// under TERM=dumb, one cell for one cell so that no line changes width:
+// huh's field bar and select arrows, bubbles' ellipsis, our separators and
+// box corners. Glyphs and key names are ASCII there already; this catches
+// what the libraries draw. (An ellipsis becomes "~": "..." would not fit.)
+var asciiFrame = strings.NewReplacer(
+	"…", "~", "·", "-", "•", "*", "←", "<", "→", ">", "↑", "^", "↓", "v",
+	"┃", "|", "│", "|", "─", "-", "━", "-", "╭", "+", "╮", "+", "╰", "+", "╯", "+",
+	"┌", "+", "┐", "+", "└", "+", "┘", "+", "›", ">", "–", "-", "—", "-", "×", "x",
+	"✓", "+", "✗", "x", "◌", "~", "●", "*", "○", "-", "█", "#", "░", "-", "≈", "~",
+)
 
 // NewStyles returns the styles for a dark or light background.
 func NewStyles(isDark bool) Styles {
