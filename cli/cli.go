@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 )
 
 // Exit codes, as PRODUCT.md documents them.
@@ -56,9 +58,10 @@ func (r *runner) main(args []string) int {
 	return r.interactive(args)
 }
 
-// fail prints one line to stderr and returns the exit code.
+// fail prints one line to stderr and returns the exit code. The line is
+// made safe for a terminal (termsafe): it names files and quotes servers.
 func (r *runner) fail(code int, format string, args ...any) int {
-	fmt.Fprintf(r.stderr, "fwbatch: "+format+"\n", args...)
+	fmt.Fprintln(r.stderr, "fwbatch: "+termsafe.Line(fmt.Sprintf(format, args...)))
 	return code
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 )
@@ -107,7 +108,7 @@ func (r *runner) resultCmd(args []string) int {
 			code = r.fail(ExitFailed, "%s: %v", what, err)
 		default:
 			e.logf("result %s: wrote %s", s.ID, dst)
-			fmt.Fprintln(r.stdout, dst)
+			fmt.Fprintln(r.stdout, termsafe.Line(dst))
 		}
 	}
 	return code

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 )
@@ -257,7 +258,7 @@ func (r *runner) checkRound(ctx context.Context, e *env, client *submit.Client, 
 			if asJSON {
 				printJSON(r.stdout, l)
 			} else {
-				fmt.Fprintln(r.stdout, text)
+				fmt.Fprintln(r.stdout, termsafe.Line(text))
 			}
 		}
 		switch res.State {

@@ -14,6 +14,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/submit"
 )
 
@@ -457,7 +458,7 @@ func (m *Model) header() string {
 	st := m.sh.st
 	app := st.HeaderApp.Render("fwbatch")
 	tab := st.TabActive.Render(pageNames[m.page])
-	where := hostOf(m.sh.deps.BaseURL)
+	where := termsafe.Line(hostOf(m.sh.deps.BaseURL))
 	if m.sh.deps.Demo {
 		where = st.Demo.Render(" DEMO ") + " " + st.Muted.Render("offline fake API")
 	}
@@ -558,12 +559,13 @@ func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// maskKey shows at most the last four characters of an API key.
+// maskKey shows at most the last four characters of an API key, made
+// safe to show (a key pasted with a stray escape is shown, not run).
 func maskKey(k string) string {
 	if len(k) <= 8 {
 		return "…"
 	}
-	return "…" + k[len(k)-4:]
+	return "…" + termsafe.Line(k[len(k)-4:])
 }
 
 func hostOf(base string) string {

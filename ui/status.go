@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 )
@@ -43,9 +44,9 @@ func statusOf(g Glyphs, s *store.Submission, rs rowState) (string, rowKind) {
 	case store.OutcomeInterrupted:
 		return g.Bang + " interrupted", kindWarn
 	}
-	status := s.ServerStatus
+	status := termsafe.Line(s.ServerStatus) // as the server spelled it: shown, never run
 	if rs.said != "" && s.ResultPath == "" {
-		status = rs.said
+		status = termsafe.Line(rs.said)
 	}
 	if status == "" {
 		return g.Dots + " submitted", kindPending

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 )
@@ -175,11 +175,11 @@ func (s *submitScreen) view() string {
 func (s *submitScreen) itemView(u *upload, now time.Time, barW int) string {
 	st := s.sh.st
 	g := st.G
-	name := filepath.Base(u.file)
+	name := displayName(u.file)
 	var state string
 	switch {
 	case u.done && u.outcome == store.KindSubmitted:
-		state = st.OK.Render(g.Check + " submitted " + u.batchID)
+		state = st.OK.Render(g.Check + " submitted " + termsafe.Line(u.batchID))
 	case u.done:
 		word := map[store.Kind]string{store.KindFailed: "failed", store.KindUnknown: "unknown outcome", store.KindInterrupted: "interrupted"}[u.outcome]
 		if word == "" {
@@ -192,7 +192,7 @@ func (s *submitScreen) itemView(u *upload, now time.Time, barW int) string {
 		}
 		msg := word
 		if u.err != nil {
-			msg += ": " + submit.Explain(u.err)
+			msg += ": " + termsafe.Line(submit.Explain(u.err))
 		}
 		state = style.Render(glyph + " " + msg)
 	case !u.retryAt.IsZero():
@@ -200,7 +200,7 @@ func (s *submitScreen) itemView(u *upload, now time.Time, barW int) string {
 		if left < 0 {
 			left = 0
 		}
-		state = st.Warn.Render(fmt.Sprintf("waiting %s before retrying (%s)", left, u.retryReason))
+		state = st.Warn.Render(fmt.Sprintf("waiting %s before retrying (%s)", left, termsafe.Line(u.retryReason)))
 	case !u.started:
 		state = st.Muted.Render("queued")
 	case u.total > 0 && u.sent >= u.total:
