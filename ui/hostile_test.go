@@ -14,10 +14,10 @@ import (
 
 // Names that try to command the terminal, and how they must read on screen.
 var hostileNames = []struct{ name, shown string }{
-	{"\x1b]52;c;aGVsbG8=\x07clip.wav", `\x1b]52;c;aGVsbG8=\x07clip.wav`},   // OSC 52: writes the clipboard
-	{"\x1b]0;pwned\x1b\\title.mp3", `\x1b]0;pwned\x1b\title.mp3`},          // OSC 0: the window title
-	{"\x1b[2J\x1b[31mred.flac", `\x1b[2J\x1b[31mred.flac`},                  // CSI: clear, colour
-	{"two\nlines.wav", `two\nlines.wav`},                                    // a newline
+	{"\x1b]52;c;aGVsbG8=\x07clip.wav", `\x1b]52;c;aGVsbG8=\x07clip.wav`}, // OSC 52: writes the clipboard
+	{"\x1b]0;pwned\x1b\\title.mp3", `\x1b]0;pwned\x1b\title.mp3`},        // OSC 0: the window title
+	{"\x1b[2J\x1b[31mred.flac", `\x1b[2J\x1b[31mred.flac`},               // CSI: clear, colour
+	{"two\nlines.wav", `two\nlines.wav`},                                 // a newline
 }
 
 // sgr matches the colour and attribute sequences the UI itself draws.
