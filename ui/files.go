@@ -66,7 +66,8 @@ type filesScreen struct {
 	offset  int
 	loading bool
 	seq     int
-	problem string // the last thing that went wrong, in one line
+	problem string // the last thing that went wrong, in one line (the root logs it)
+	hint    string // what completing a typed path found
 
 	marked map[string]int64 // path → size, across folders
 	order  []string         // marking order
@@ -508,6 +509,8 @@ func (s *filesScreen) typeKey(msg tea.KeyPressMsg) tea.Cmd {
 	case "tab":
 		s.complete()
 		return nil
+	default:
+		s.hint = ""
 	case "enter":
 		p := strings.TrimSpace(s.path.Value())
 		if p == "" {
@@ -578,9 +581,9 @@ func (s *filesScreen) complete() {
 			common = common[:len(common)-1]
 		}
 	}
-	s.problem = ""
+	s.problem, s.hint = "", ""
 	if len(matches) > 1 {
-		s.problem = fmt.Sprintf("%d matches", len(matches))
+		s.hint = fmt.Sprintf("%d matches", len(matches))
 	}
 	s.path.SetValue(dir + common)
 	s.path.CursorEnd()
@@ -652,8 +655,11 @@ func (s *filesScreen) view() string {
 		}
 		b.WriteString(truncate(st.Muted.Render(info), s.w))
 	}
-	if s.problem != "" && s.editing {
+	switch {
+	case s.problem != "" && s.editing:
 		b.WriteString("\n" + truncate(st.Err.Render(s.problem), s.w))
+	case s.hint != "" && s.editing:
+		b.WriteString("\n" + truncate(st.Muted.Render(s.hint), s.w))
 	}
 	lh := s.listHeight()
 	if len(s.shown) == 0 && !s.loading {

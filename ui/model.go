@@ -229,7 +229,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// a folder listed while the form was open is Files' all the same.
 	switch msg.(type) {
 	case dirListedMsg:
-		return m, m.files.update(msg)
+		return m, m.updateFiles(msg)
 	case transcriptMsg:
 		return m, m.details.update(msg)
 	case filesCheckedMsg:
@@ -280,7 +280,21 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return m.askKey(nil)
 		}
 	}
+	if scr == m.files {
+		return m.updateFiles(msg)
+	}
 	return scr.update(msg)
+}
+
+// updateFiles lets Files handle msg, and keeps in the message log what it
+// says went wrong: its problem line shows only the last one.
+func (m *Model) updateFiles(msg tea.Msg) tea.Cmd {
+	before := m.files.problem
+	cmd := m.files.update(msg)
+	if p := m.files.problem; p != "" && p != before {
+		m.log.add(m.sh.now(), notice{text: p, kind: noticeErr})
+	}
+	return cmd
 }
 
 // quit leaves at once when nothing is uploading, and asks first otherwise:

@@ -215,6 +215,10 @@ func TestEnterOnFIFOKeepsOlderMarks(t *testing.T) {
 	if d.m.page != pageFiles || !strings.Contains(d.screen(), "pipe.mp3: not a regular file (a FIFO)") {
 		t.Fatalf("enter on a FIFO with a file marked:\n%s", d.screen())
 	}
+	d.key("L") // and the message log keeps it
+	if !strings.Contains(d.screen(), "pipe.mp3: not a regular file (a FIFO)") {
+		t.Fatalf("the message log does not hold the problem:\n%s", d.screen())
+	}
 }
 
 // TestBackgroundSaveFailureIsShown: a completed job whose transcript
