@@ -416,9 +416,6 @@ func layoutColumns(w, nameW int) columns {
 			col.w += max(min(upTo-col.w, room-used()), 0)
 		}
 	}
-	if c[colFile].w > 0 {
-		c[colFile].w += max(room-used(), 0) // a wide terminal: the names have it
-	}
 	return c
 }
 

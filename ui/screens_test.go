@@ -98,7 +98,7 @@ func onPage(t *testing.T, name string, opts ...Options) (*driver, *env) {
 			{id: "a", file: "/r/interview.flac", total: 50 << 20, sent: 20 << 20, rate: 4 << 20, started: true},
 			{id: "b", file: "/r/lecture.mp3", total: 10 << 20, retryAt: t0.Add(2*time.Hour + 7*time.Second), retryReason: "HTTP 429", started: true},
 			{id: "c", file: "/r/memo.wav", total: 3 << 20, sent: 3 << 20, done: true, outcome: store.KindSubmitted, batchID: "3f2b8c1e-6a4d-4e7b-9c0a-5d1e2f3a4b5c", started: true},
-			{id: "e", file: "/r/standup.wav", total: 2 << 20, sent: 2 << 20, started: true},
+			{id: "e", file: "/r/standup.wav", total: 2 << 20, sent: 2 << 20, allSent: true, started: true},
 			{id: "d", file: "/r/call.m4a", total: 8 << 20},
 		}
 		for _, u := range m.uploads.items {

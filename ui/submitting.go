@@ -203,7 +203,7 @@ func (s *submitScreen) itemView(u *upload, now time.Time, barW int) string {
 		state = st.Warn.Render(fmt.Sprintf("waiting %s before retrying (%s)", left, termsafe.Line(u.retryReason)))
 	case !u.started:
 		state = st.Muted.Render("queued")
-	case u.total > 0 && u.sent >= u.total:
+	case u.allSent:
 		// Every byte is sent; the server has not answered yet.
 		state = st.Pending.Render(g.Dots + " waiting for the server")
 	default:

@@ -44,8 +44,9 @@ type upload struct {
 	id, file string
 	batch    int
 	total    int64 // the file's size: from a look before the batch ran, then as the upload reports it
-	sent     int64
-	started  bool // "started" is in the history: the upload is running, not queued
+	sent     int64 // of total: the body's progress in the file's bytes
+	allSent  bool  // every byte of the request is sent: the server has to answer
+	started  bool  // "started" is in the history: the upload is running, not queued
 	began    time.Time
 	rate     float64   // bytes per second over the last few seconds; 0 until known
 	tries    time.Time // when the current attempt began
@@ -199,23 +200,34 @@ func (u *uploads) apply(e batchEventMsg, now time.Time) {
 		}
 	case submit.EventProgress:
 		p := ev.Progress
-		up.total = p.Total
 		up.attempt = p.Attempt
 		if p.RetryIn > 0 {
 			up.retryAt = now.Add(p.RetryIn)
 			up.retryReason = p.RetryReason
-			up.sent = 0
+			up.sent, up.allSent = 0, false
 			up.rate = 0
 			up.samples = up.samples[:0]
 			return
 		}
 		up.retryAt = time.Time{}
-		if p.Sent < up.sent || len(up.samples) == 0 { // an attempt starts (over)
+		// Progress counts the request's body, which is the file and a few
+		// hundred bytes of form fields: shown as the file's bytes, so that
+		// a file's total never changes and the overall total is the sum of
+		// the files' sizes.
+		sent := p.Sent
+		switch {
+		case up.total <= 0:
+			up.total = p.Total
+		case p.Total > 0:
+			sent = p.Sent * up.total / p.Total
+		}
+		up.allSent = p.Total > 0 && p.Sent >= p.Total
+		if sent < up.sent || len(up.samples) == 0 { // an attempt starts (over)
 			up.tries, up.samples = now, up.samples[:0]
 		}
-		up.samples = append(up.samples, sample{now, p.Sent})
+		up.samples = append(up.samples, sample{now, sent})
 		up.rate = up.measure(now)
-		up.sent = p.Sent
+		up.sent = sent
 	case submit.EventDone:
 		up.done = true
 		up.outcome = ev.Outcome
