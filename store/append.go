@@ -62,8 +62,12 @@ func (s *Store) AppendFor(ctx context.Context, id string, decide func(cur *Submi
 			return err
 		}
 		evs, err := decide(s.view.Get(id))
-		if err != nil || len(evs) == 0 {
+		if err != nil {
 			return err
+		}
+		if len(evs) == 0 {
+			af.nothing = true
+			return nil
 		}
 		lines, err := encodeEvents(evs)
 		if err != nil {
@@ -71,6 +75,27 @@ func (s *Store) AppendFor(ctx context.Context, id string, decide func(cur *Submi
 		}
 		return af.write(lines)
 	})
+}
+
+// Current returns submission id as the file holds it now (nil when the
+// file has no event of it), from the same folded copy AppendFor decides on,
+// brought up to date without the lock. It lets a caller see that it has
+// nothing new to record without taking the lock (what it reads may be out
+// of date by the time it acts: decide again under AppendFor before
+// writing). The Submission is a snapshot.
+func (s *Store) Current(id string) (*Submission, error) {
+	s.viewMu.Lock()
+	defer s.viewMu.Unlock()
+	if s.view == nil {
+		h, err := s.Load()
+		if err != nil {
+			return nil, err
+		}
+		s.view = h
+	} else if _, err := s.Refresh(s.view); err != nil {
+		return nil, err
+	}
+	return s.view.Get(id), nil
 }
 
 // write appends lines, one write each; a write that fails part way is
@@ -112,6 +137,9 @@ func (s *Store) appendLocked(ctx context.Context, write func(*appendFile) error)
 	if err := write(af); err != nil {
 		return err
 	}
+	if af.nothing {
+		return nil // no byte written: nothing to flush
+	}
 	return af.sync()
 }
 
@@ -121,6 +149,7 @@ type appendFile struct {
 	f       *os.File
 	end     int64 // where the file ends after the last complete write
 	created bool
+	nothing bool // the caller wrote nothing (AppendFor decided so): no fsync
 }
 
 // openForAppend opens the history for appending; the caller holds the lock.

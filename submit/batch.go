@@ -230,13 +230,20 @@ func (c *Client) CheckRecorded(ctx context.Context, st *store.Store, sub store.S
 		return nil, err
 	}
 	res := &CheckResult{Job: job, State: job.State(), ResultPath: sub.ResultPath}
+	msg := Redact(job.Message, c.key)
+	// Most checks find what the history already says ("still processing"):
+	// seen on the file as it is now, that takes no lock and writes nothing.
+	if cur, err := st.Current(sub.ID); err == nil && cur != nil && !newToRecord(cur, job, res.State, msg) {
+		res.ResultPath = cur.ResultPath
+		return res, nil
+	}
 	var saveErr error
 	err = st.AppendFor(ctx, sub.ID, func(cur *store.Submission) ([]store.Event, error) {
 		if cur == nil {
 			cur = &sub // not in the file any more (edited by hand): record what was found
 		}
 		res.ResultPath = cur.ResultPath
-		ev := store.Event{Kind: store.KindStatus, ID: sub.ID, Status: job.Status, Message: Redact(job.Message, c.key)}
+		ev := store.Event{Kind: store.KindStatus, ID: sub.ID, Status: job.Status, Message: msg}
 		if res.State == Completed && !savedResultExists(cur.ResultPath) {
 			path, err := c.saveJobResult(st, cur, job)
 			if err != nil {
@@ -256,6 +263,16 @@ func (c *Client) CheckRecorded(ctx context.Context, st *store.Store, sub store.S
 		return res, err
 	}
 	return res, saveErr
+}
+
+// newToRecord reports whether a check that found job has anything to
+// record about cur: a status or message the history does not hold, or a
+// completed result not saved yet.
+func newToRecord(cur *store.Submission, job *Job, state JobState, msg string) bool {
+	if state == Completed && !savedResultExists(cur.ResultPath) {
+		return true
+	}
+	return job.Status != cur.ServerStatus || msg != cur.Message
 }
 
 // saveJobResult saves a completed job's result under the results folder.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/fwbatch/fwbatch/submit"
+	"github.com/fwbatch/fwbatch/submit/fakeapi"
 )
 
 // Issue 4's performance targets, as benchmarks (the machine is shared and
@@ -402,4 +404,68 @@ func cpuTime() time.Duration {
 		panic(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkIdleProgram: the real program (NewProgram) idle on History, with
+// 20,000 submissions of which 50 are jobs still processing, checked in the
+// background against an in-process fake. Each op is one second of that;
+// cpu-% is the process's CPU time (getrusage: the UI, the checks and the
+// fake answering them, Bubble Tea's renderer, the garbage collector) over
+// the wall time. A check costs what an HTTP request costs; between checks
+// nothing happens.
+//
+//   - rates=default: fwbatch's own rates, each job first within 2 s, then
+//     after 10 s, doubling up to 10 minutes (measured from 5 s in: the
+//     busiest minute);
+//   - rates=demo: --demo's, each job every 2 to 4 s (its jobs complete after
+//     4 s, so 50 pending never last long there).
+//
+// Target: below 1% at fwbatch's rates.
+//
+//	go test -run '^$' -bench IdleProgram -benchtime 20x ./ui
+func BenchmarkIdleProgram(b *testing.B) {
+	for _, r := range []struct {
+		name        string
+		first, most time.Duration
+	}{{"default", 10 * time.Second, 10 * time.Minute}, {"demo", 2 * time.Second, 4 * time.Second}} {
+		b.Run("rates="+r.name, func(b *testing.B) { idleProgram(b, r.first, r.most) })
+	}
+}
+
+func idleProgram(b *testing.B, first, most time.Duration) {
+	st := idleHistoryStore(b)
+	h, err := st.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The fake knows the pending jobs (a state file of them) and keeps them
+	// processing for an hour, as the demo's fake does for its first 4 s.
+	var journal strings.Builder
+	for _, s := range h.Submissions() {
+		if submit.NeedsCheck(s) {
+			line, _ := json.Marshal(map[string]any{"job": fakeapi.Job{BatchID: s.BatchID, AccountID: s.AccountID, EndpointID: s.Endpoint, Task: s.Task, Created: time.Now()}})
+			journal.Write(append(line, '\n'))
+		}
+	}
+	stateFile := filepath.Join(b.TempDir(), "fake-jobs.json")
+	if err := os.WriteFile(stateFile, []byte(journal.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	fake := fakeapi.StartTest(b, fakeapi.Config{Polls: 1, Delay: time.Hour, StateFile: stateFile, NoHash: true})
+	deps := Deps{Store: st, StartDir: b.TempDir(), BaseURL: fake.URL(), APIKey: "k",
+		Client: func(k string) (*submit.Client, error) {
+			return submit.NewClient(submit.Config{BaseURL: fake.URL(), APIKey: k})
+		},
+		WatchEvery: 2 * time.Second, PollFirst: first, PollMax: most}
+	u := onBigHistory(b, deps, 80, 24)
+	time.Sleep(5 * time.Second) // every job checked once
+	checks0, cpu0, t0 := fake.StatusCount(), cpuTime(), time.Now()
+	for b.Loop() {
+		time.Sleep(time.Second)
+	}
+	cpu, wall := cpuTime()-cpu0, time.Since(t0)
+	b.ReportMetric(float64(cpu)/float64(wall)*100, "cpu-%")
+	b.ReportMetric(float64(fake.StatusCount()-checks0)/wall.Seconds(), "checks/s")
+	n, _ := u.out.take()
+	b.ReportMetric(float64(n)/wall.Seconds(), "B/s")
 }

@@ -83,8 +83,10 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		return cmd, true
 	case historyChangedMsg:
 		m.reading = false
-		if msg.err != nil {
-			m.sayNew(notice{subject: "history", text: msg.err.Error(), kind: noticeErr})
+		// Most reads find nothing new: nothing on screen changes then.
+		m.quiet = len(msg.subs) == 0 && msg.report == nil && sameSet(m.hist.elsewhere, msg.elsewhere)
+		if msg.err != nil && m.sayNew(notice{subject: "history", text: msg.err.Error(), kind: noticeErr}) {
+			m.quiet = false
 		}
 		m.hist.apply(msg.subs)
 		m.hist.elsewhere = msg.elsewhere
@@ -106,6 +108,7 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		return tea.Batch(cmd, m.pollNow(now), m.details.loadIfSaved()), true
 	case watchTickMsg:
+		m.quiet = true
 		return m.readNow(), true
 	case batchEventsMsg:
 		m.uploads.waiting = false
@@ -124,8 +127,10 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		if m.uploads.inFlight() > 0 {
 			return m.uiTick(), true
 		}
+		m.quiet = true
 		return nil, true
 	case pollTickMsg:
+		m.quiet = true // checks start; nothing shows until they answer
 		if msg.at.Equal(m.polls.tickAt) {
 			m.polls.tickAt = time.Time{}
 		}
@@ -294,6 +299,19 @@ func (m *Model) onBatchEvent(e tea.Msg, now time.Time) tea.Cmd {
 		return cmd
 	}
 	return nil
+}
+
+// sameSet reports whether a and b hold the same keys.
+func sameSet(a, b map[string]bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if !b[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // sayOutcome tells how an upload ended, refusals before any upload (not
@@ -480,8 +498,9 @@ func (m *Model) onChecked(msg statusCheckedMsg, now time.Time) tea.Cmd {
 	// is new, failures included, and not the same thing again and again.
 	say := m.sayNew
 	if msg.manual {
-		say = m.say
+		say = func(n notice) bool { m.say(n); return true }
 	}
+	_, noted := m.checks[msg.id]
 	switch {
 	case msg.res != nil && msg.err != nil:
 		// The server answered, and what it said could not be kept whole
@@ -492,7 +511,8 @@ func (m *Model) onChecked(msg statusCheckedMsg, now time.Time) tea.Cmd {
 			text: msg.res.Job.Status + " on the server, but not saved here: " + submit.Explain(msg.err) + " (checked again later; r now)"})
 	case msg.err != nil:
 		m.polls.checked(msg.id, now)
-		say(notice{subject: name, text: "status check failed: " + submit.Explain(msg.err), kind: noticeErr})
+		// Told once until something else is said: a repeat shows nothing new.
+		m.quiet = !say(notice{subject: name, text: "status check failed: " + submit.Explain(msg.err), kind: noticeErr}) && !noted
 	case msg.res.State == submit.Pending:
 		delete(m.checks, msg.id)
 		m.polls.checked(msg.id, now)
@@ -501,6 +521,8 @@ func (m *Model) onChecked(msg statusCheckedMsg, now time.Time) tea.Cmd {
 			say(notice{subject: name, text: "still " + msg.res.Job.Status})
 		case msg.res.Recorded:
 			say(notice{subject: name, text: msg.res.Job.Status})
+		default:
+			m.quiet = !noted // as the history said: nothing shows
 		}
 	default:
 		// A job finished: say so even when the check ran in the background.
@@ -515,6 +537,11 @@ func (m *Model) onChecked(msg statusCheckedMsg, now time.Time) tea.Cmd {
 			}
 			m.say(notice{subject: name, text: text, kind: noticeWarn})
 		}
+	}
+	if msg.res == nil || !msg.res.Recorded {
+		// Nothing was written: the history has nothing new to read (what
+		// others write, the watch finds).
+		return m.pollNow(now)
 	}
 	return tea.Batch(m.readNow(), m.pollNow(now))
 }

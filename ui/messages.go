@@ -82,14 +82,15 @@ func (m *Model) say(n notice) {
 }
 
 // sayNew is say for background events: a repeat of what was said last
-// about the same subject is dropped.
-func (m *Model) sayNew(n notice) {
+// about the same subject is dropped. It reports whether n was said.
+func (m *Model) sayNew(n notice) bool {
 	n.text = termsafe.Line(n.text)
 	n.subject = termsafe.Line(n.subject)
 	if m.log.repeats(n) {
-		return
+		return false
 	}
 	m.say(n)
+	return true
 }
 
 // logScreen shows the message log, newest first, each message wrapped to

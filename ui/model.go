@@ -111,6 +111,12 @@ type Model struct {
 	quitting bool // waiting for uploads to record their outcome before quitting
 
 	drawn drawnCache
+	// dirty: something on screen may have changed since the last View;
+	// when not, View returns the last frame as it was. Bubble Tea draws
+	// after every message, and an idle History gets several a second
+	// (timers, background checks) that change nothing (quiet).
+	dirty, quiet bool
+	frame        tea.View
 }
 
 // Options tune a Model for its environment.
@@ -198,6 +204,14 @@ func (m *Model) active() screen {
 // update the root's state.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m.logMsg(msg)
+	// A handler that knows nothing on screen changed says so (quiet); any
+	// other message makes the next View draw.
+	m.quiet = false
+	defer func() {
+		if !m.quiet {
+			m.dirty = true
+		}
+	}()
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
@@ -220,6 +234,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		// Text cursors stay steady: a blink is a redraw every half second,
 		// which an idle screen over a slow link must not cost. Dropping the
 		// message ends the blink loop (huh's inputs start one on focus).
+		m.quiet = true
 		return m, nil
 	}
 	if cmd, handled := m.handleEvent(msg); handled {
@@ -421,6 +436,14 @@ func (m *Model) resize() {
 
 // View draws header, the focused screen, the notice line and the footer.
 func (m *Model) View() tea.View {
+	if !m.dirty && m.frame.Content != "" {
+		return m.frame
+	}
+	m.frame, m.dirty = m.view(), false
+	return m.frame
+}
+
+func (m *Model) view() tea.View {
 	var v tea.View
 	v.AltScreen = true
 	v.WindowTitle = "fwbatch"

@@ -657,7 +657,11 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, rec *Request, ac
 		s.fail(w, rec, http.StatusNotFound, "not_found", fmt.Sprintf("batch job %s not found", batch))
 		return
 	}
-	s.savePolls(batch, polls)
+	if polls <= s.cfg.Polls+1 {
+		// Past Polls+1 checks the count decides nothing any more: a job
+		// checked for hours costs no write per check.
+		s.savePolls(batch, polls)
+	}
 	if f.Kind == Trickle {
 		s.trickle(w, r, rec, reply)
 		return
