@@ -61,12 +61,13 @@ func block(s string, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-// wrap soft-wraps plain or styled text at w cells, breaking long words.
+// wrap soft-wraps plain or styled text at w cells, at spaces (a batch id
+// or a path stays whole where it fits), breaking words longer than a line.
 func wrap(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	return ansi.Wrap(s, w, " -")
+	return ansi.Wrap(s, w, "")
 }
 
 // lineCount is the number of lines s occupies.
