@@ -95,7 +95,7 @@ func (m *Model) dialogBox(w, h int) string {
 		return st.Button.Render(st.G.Unmarked + " " + label)
 	}
 	buttons := button(d.yes, d.focusYes) + "  " + button(d.no, !d.focusYes)
-	title := wrap(st.Title.Render(d.title), inner)
+	title := st.Title.Render(wrap(d.title, inner))
 	text := wrap(d.text, inner)
 	// What is left for the text when the screen is short: the title, a
 	// blank line, the buttons and the frame always show.
