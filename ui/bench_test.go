@@ -469,3 +469,13 @@ func idleProgram(b *testing.B, first, most time.Duration) {
 	n, _ := u.out.take()
 	b.ReportMetric(float64(n)/wall.Seconds(), "B/s")
 }
+
+// BenchmarkHistorySort: S, and the View that follows, with 100,000 rows:
+// by file, by status, and back to newest first.
+func BenchmarkHistorySort(b *testing.B) {
+	m := bigHistoryModel(b, 80, 24)
+	for b.Loop() {
+		m.Update(keyMsg("S"))
+		_ = m.View()
+	}
+}

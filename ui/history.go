@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -36,7 +35,7 @@ type historyScreen struct {
 	data *historyData
 	w, h int
 
-	visible []int  // indices into data.rows: not hidden and matching the filter
+	visible []*histRow // not hidden and matching the filter, in the order shown
 	built   int    // data.version visible was built from
 	query   string // the filter's value visible was built from
 	q       string // query as matched: trimmed, lower-case
@@ -113,23 +112,23 @@ func (s *historyScreen) rebuild() {
 	// what matched: search those rows, not the whole history again.
 	narrow := s.built == s.data.version && strings.Contains(q, s.q)
 	s.built, s.query, s.q = s.data.version, s.filter.Value(), q
-	rows := s.data.rows
 	vis := s.visible[:0]
 	switch {
 	case narrow && q == "":
 		vis = s.visible
 	case narrow:
-		for _, i := range s.visible {
-			if strings.Contains(rows[i].haystack(), q) {
-				vis = append(vis, i)
+		for _, r := range s.visible {
+			if strings.Contains(r.haystack(), q) {
+				vis = append(vis, r)
 			}
 		}
 	default:
+		rows := s.ordered()
 		if cap(vis) < len(rows) {
-			vis = make([]int, 0, len(rows))
+			vis = make([]*histRow, 0, len(rows))
 		}
 		s.all = 0
-		for i, r := range rows {
+		for _, r := range rows {
 			if r.sub.Hidden {
 				continue
 			}
@@ -137,15 +136,14 @@ func (s *historyScreen) rebuild() {
 			if q != "" && !strings.Contains(r.haystack(), q) {
 				continue
 			}
-			vis = append(vis, i)
+			vis = append(vis, r)
 		}
-		s.sortRows(vis)
 	}
 	s.visible = vis
 	s.cursor = 0
 	if s.curID != "" {
-		for i, idx := range vis {
-			if rows[idx].sub.ID == s.curID {
+		for i, r := range vis {
+			if r.sub.ID == s.curID {
 				s.cursor = i
 				break
 			}
@@ -166,7 +164,7 @@ func (s *historyScreen) selected() *store.Submission {
 	if s.cursor < 0 || s.cursor >= len(s.visible) {
 		return nil
 	}
-	return &s.data.rows[s.visible[s.cursor]].sub
+	return &s.visible[s.cursor].sub
 }
 
 func (s *historyScreen) tableHeight() int {
@@ -199,7 +197,7 @@ func (s *historyScreen) clamp() {
 		s.offset = 0
 	}
 	if n > 0 {
-		s.curID = s.data.rows[s.visible[s.cursor]].sub.ID
+		s.curID = s.visible[s.cursor].sub.ID
 	}
 }
 
@@ -306,16 +304,30 @@ const (
 
 var sortNames = [...]string{byTime: "newest first", byFile: "by file", byStatus: "by status"}
 
-// sortRows orders vis (indices of data.rows, newest first) as s.order asks.
-func (s *historyScreen) sortRows(vis []int) {
-	rows := s.data.rows
+// ordered is every row in s.order, without sorting per key press: the
+// file order is kept by historyData as rows come, and the status order is
+// the time order dealt into its few ranks, in one pass.
+func (s *historyScreen) ordered() []*histRow {
 	switch s.order {
 	case byFile:
-		sort.SliceStable(vis, func(i, j int) bool { return rows[vis[i]].key < rows[vis[j]].key })
+		return s.data.byFile
 	case byStatus:
-		sort.SliceStable(vis, func(i, j int) bool { return statusRank(&rows[vis[i]].sub) < statusRank(&rows[vis[j]].sub) })
+		var ranks [statusRanks][]*histRow
+		for _, r := range s.data.rows {
+			k := statusRank(&r.sub)
+			ranks[k] = append(ranks[k], r)
+		}
+		out := make([]*histRow, 0, len(s.data.rows))
+		for _, rs := range ranks {
+			out = append(out, rs...)
+		}
+		return out
 	}
+	return s.data.rows
 }
+
+// statusRanks is how many values statusRank takes.
+const statusRanks = 5
 
 // statusRank puts what needs the user's attention first.
 func statusRank(s *store.Submission) int {
@@ -496,7 +508,7 @@ func (s *historyScreen) view() string {
 	}
 	for i := s.offset; i < count && i < s.offset+th; i++ {
 		b.WriteByte('\n')
-		b.WriteString(s.renderRow(s.data.rows[s.visible[i]], c, i == s.cursor))
+		b.WriteString(s.renderRow(s.visible[i], c, i == s.cursor))
 	}
 	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ import (
 // truth: the UI's own appends come back the same way as another process's.
 type historyData struct {
 	rows   []*histRow // newest first (ids sort by creation time)
+	byFile []*histRow // the same rows by file name, then newest first
 	byID   map[string]*histRow
 	report store.Report
 	loaded bool
@@ -96,7 +98,7 @@ func (d *historyData) get(id string) *store.Submission {
 
 // replace installs a full read, prepared by the reader's command.
 func (d *historyData) replace(p historyRows, rep store.Report) {
-	d.rows, d.byID, d.nameW = p.rows, p.byID, p.nameW
+	d.rows, d.byFile, d.byID, d.nameW = p.rows, p.byFile, p.byID, p.nameW
 	d.report = rep
 	d.loaded = true
 	d.version++
@@ -107,9 +109,9 @@ func (d *historyData) replace(p historyRows, rep store.Report) {
 // that installing 100,000 submissions costs Update nothing and the first
 // filter keystroke does not build 100,000 haystacks.
 type historyRows struct {
-	rows  []*histRow
-	byID  map[string]*histRow
-	nameW int
+	rows, byFile []*histRow
+	byID         map[string]*histRow
+	nameW        int
 }
 
 func prepareRows(rows []*histRow) historyRows {
@@ -121,7 +123,22 @@ func prepareRows(rows []*histRow) historyRows {
 		byID[r.sub.ID] = r
 		d.widen(r)
 	}
-	return historyRows{rows: rows, byID: byID, nameW: d.nameW}
+	byFile := slices.Clone(rows)
+	slices.SortStableFunc(byFile, func(a, b *histRow) int { return strings.Compare(a.key, b.key) })
+	return historyRows{rows: rows, byFile: byFile, byID: byID, nameW: d.nameW}
+}
+
+// fileBefore reports whether a comes before b in the file order.
+func fileBefore(a, b *histRow) bool {
+	if a.key != b.key {
+		return a.key < b.key
+	}
+	return a.sub.ID > b.sub.ID
+}
+
+// fileAt is where r goes in d.byFile.
+func (d *historyData) fileAt(r *histRow) int {
+	return sort.Search(len(d.byFile), func(i int) bool { return !fileBefore(d.byFile[i], r) })
 }
 
 // apply merges changed submissions. New ones are almost always the newest,
@@ -133,16 +150,22 @@ func (d *historyData) apply(subs []store.Submission) {
 	for i := range subs {
 		s := subs[i]
 		if r := d.byID[s.ID]; r != nil {
+			oldKey := r.key
 			r.sub = s
 			r.hay = ""
 			r.gen++
 			r.named()
 			d.widen(r)
+			if r.key != oldKey { // its file became known: it moves in the file order
+				d.byFile = slices.DeleteFunc(d.byFile, func(o *histRow) bool { return o == r })
+				d.byFile = slices.Insert(d.byFile, d.fileAt(r), r)
+			}
 			continue
 		}
 		r := newRow(s)
 		d.widen(r)
 		d.byID[s.ID] = r
+		d.byFile = slices.Insert(d.byFile, d.fileAt(r), r)
 		at := sort.Search(len(d.rows), func(i int) bool { return d.rows[i].sub.ID < s.ID })
 		d.rows = append(d.rows, nil)
 		copy(d.rows[at+1:], d.rows[at:])

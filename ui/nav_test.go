@@ -78,7 +78,7 @@ func TestHistoryColumnsGiveWay(t *testing.T) {
 // TestHistorySortAndPosition: S sorts by time, file and status; the title
 // says which, and where the cursor is.
 func TestHistorySortAndPosition(t *testing.T) {
-	d, _ := onPage(t, "history")
+	d, e := onPage(t, "history")
 	d.key("down", "down")
 	if scr := d.screen(); !strings.Contains(scr, "newest first · 3/5") {
 		t.Fatalf("no position in the title:\n%s", scr)
@@ -91,12 +91,19 @@ func TestHistorySortAndPosition(t *testing.T) {
 	if scr := d.screen(); !strings.Contains(scr, "by file") || !strings.Contains(firstRow(), "call.m4a") {
 		t.Fatalf("sorted by file:\n%s", scr)
 	}
+	// A submission that comes in later takes its place in the file order.
+	added := sampleHistory(t, e)[0]
+	added.ID, added.File = "20261120T100000.000000Z-aaaaaa", "/recordings/alpha.wav"
+	d.send(historyChangedMsg{subs: []store.Submission{added}})
+	if !strings.Contains(firstRow(), "alpha.wav") {
+		t.Fatalf("a new file is not first by file:\n%s", d.screen())
+	}
 	d.key("S")
 	if scr := d.screen(); !strings.Contains(scr, "by status") || !strings.Contains(firstRow(), "memo.wav") {
 		t.Fatalf("sorted by status (failed first):\n%s", scr)
 	}
 	d.key("S")
-	if !strings.Contains(firstRow(), "podcast.ogg") {
+	if !strings.Contains(firstRow(), "alpha.wav") || !strings.Contains(d.screen(), "newest first") {
 		t.Fatalf("back to newest first:\n%s", d.screen())
 	}
 }
