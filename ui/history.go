@@ -36,10 +36,10 @@ type historyScreen struct {
 	w, h int
 
 	visible []*histRow // not hidden and matching the filter, in the order shown
-	built   int    // data.version visible was built from
-	query   string // the filter's value visible was built from
-	q       string // query as matched: trimmed, lower-case
-	all     int    // rows not hidden
+	built   int        // data.version visible was built from
+	query   string     // the filter's value visible was built from
+	q       string     // query as matched: trimmed, lower-case
+	all     int        // rows not hidden
 
 	cursor int // index into visible
 	offset int // first visible row on screen
