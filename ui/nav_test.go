@@ -313,3 +313,43 @@ func TestFormSaysWhatWillNotBeSent(t *testing.T) {
 		t.Fatalf("ctrl+s with nothing to send:\n%s", scr)
 	}
 }
+
+// TestUploadsKey: u goes back to Submitting from anywhere while uploads
+// run, as the header says.
+func TestUploadsKey(t *testing.T) {
+	e := newEnv(t, fakeapi.Config{ReadRate: 200_000})
+	if err := os.Truncate(filepath.Join(e.audio, "hello.wav"), 8<<20); err != nil {
+		t.Fatal(err)
+	}
+	d := drive(t, New(e.deps, Options{}))
+	stopUploads(t, d)
+	d.size(100, 30)
+	d.key("u")
+	if d.m.page != pageFiles || !strings.Contains(d.screen(), "nothing has been uploaded") {
+		t.Fatalf("u with nothing uploaded:\n%s", d.screen())
+	}
+	submitFromForm(t, d, "hello.wav")
+	d.waitFor("the upload", 10*time.Second, func(s string) bool { return strings.Contains(s, "↑ 1 uploading · u") })
+	d.key("tab")
+	d.waitFor("History", 5*time.Second, func(s string) bool { return strings.Contains(s, "History") })
+	d.key("u")
+	if d.m.page != pageSubmit {
+		t.Fatalf("u did not open Submitting:\n%s", d.screen())
+	}
+}
+
+// TestKeyPromptNamesTheConfigFile: saving a typed key says where it goes.
+func TestKeyPromptNamesTheConfigFile(t *testing.T) {
+	e := newEnv(t, fakeapi.Config{})
+	e.deps.APIKey = ""
+	e.deps.ConfigPath = "/home/me/.config/fwbatch/config.json"
+	e.deps.SaveKey = func(string) error { return nil }
+	d := drive(t, New(e.deps, Options{}))
+	d.size(100, 30)
+	d.key("K")
+	d.send(tea.PasteMsg{Content: "fw-a-key-to-save-1234"})
+	d.key("enter")
+	if scr := d.screen(); !strings.Contains(scr, "It is stored in /home/me/.config/fwbatch/config.json with mode 0600.") {
+		t.Fatalf("the prompt does not name the config file:\n%s", scr)
+	}
+}
