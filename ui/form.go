@@ -259,7 +259,7 @@ func (s *formScreen) keys() help.KeyMap {
 	}
 	return bindings{
 		short: short,
-		full:  [][]key.Binding{{k.Submit, k.Back}, {next, prev, choose}, {k.Help, k.ForceQuit}},
+		full:  [][]key.Binding{{k.Submit, k.Back}, {next, prev, choose}, {k.LogOpen, k.Uploads, k.Help, k.ForceQuit}},
 	}
 }
 

@@ -95,7 +95,7 @@ func (s *historyScreen) keys() help.KeyMap {
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 			{k.Details, k.Filter, k.Sort, k.Recheck, k.RecheckAll, k.Copy},
 			{k.Save, k.Resubmit, k.Hide, k.NewFiles, k.APIKey},
-			{k.LogOpen, k.Help, k.Quit, k.ForceQuit},
+			{k.LogOpen, k.Uploads, k.Help, k.Quit, k.ForceQuit},
 		},
 	}
 }
