@@ -16,6 +16,8 @@ import (
 
 	"charm.land/fang/v2"
 	"github.com/spf13/cobra"
+
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 )
 
 // Exit codes, as PRODUCT.md documents them.
@@ -90,8 +92,9 @@ func (r *runner) printError(w io.Writer, styles fang.Styles, err error) {
 	fmt.Fprintln(w, "fwbatch: "+err.Error())
 }
 
-// fail prints one line to stderr and returns the exit code.
+// fail prints one line to stderr and returns the exit code. The line is
+// made safe for a terminal (termsafe): it names files and quotes servers.
 func (r *runner) fail(code int, format string, args ...any) int {
-	fmt.Fprintf(r.stderr, "fwbatch: "+format+"\n", args...)
+	fmt.Fprintln(r.stderr, "fwbatch: "+termsafe.Line(fmt.Sprintf(format, args...)))
 	return code
 }

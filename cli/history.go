@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 )
@@ -18,7 +19,7 @@ import (
 func (r *runner) setupCLI(g *globalFlags) (*env, error) {
 	e, err := r.setup(g)
 	if err == nil && e.demo != nil {
-		fmt.Fprintf(r.stderr, "fwbatch: DEMO: a built-in fake API (%s) and the demo history %s; nothing is sent anywhere\n", e.baseURL, e.store.Path())
+		fmt.Fprintln(r.stderr, termsafe.Line(fmt.Sprintf("fwbatch: DEMO: a built-in fake API (%s) and the demo history %s; nothing is sent anywhere", e.baseURL, e.store.Path())))
 	}
 	return e, err
 }
@@ -31,7 +32,7 @@ func (r *runner) loadHistory(e *env) (*store.History, error) {
 		return nil, err
 	}
 	if rep := h.Report(); !rep.Clean() {
-		fmt.Fprintf(r.stderr, "fwbatch: warning: %s\n", rep.String())
+		fmt.Fprintln(r.stderr, "fwbatch: warning: "+termsafe.Line(rep.String()))
 	}
 	return h, nil
 }

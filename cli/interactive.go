@@ -61,11 +61,14 @@ func (r *runner) interactive(cmd *cobra.Command, g *globalFlags, o *optionFlags,
 		Defaults:    o.apply(cmd.Flags(), e.defaults()),
 		Remember:    e.remember,
 		SaveKey:     e.saveKey,
+		ConfigPath:  e.cfgPath,
 		Concurrency: o.concurrency,
 		Force:       o.force,
 	}
 	if g.demo {
-		deps.SaveKey = nil
+		// The demo's choices are the demo's: they never become the real
+		// form defaults of the config file.
+		deps.SaveKey, deps.Remember = nil, nil
 		deps.PollFirst = 2 * time.Second
 		deps.PollMax = 4 * time.Second
 	}
@@ -112,7 +115,7 @@ func (r *runner) interactive(cmd *cobra.Command, g *globalFlags, o *optionFlags,
 	case runErr != nil && runErr != context.Canceled && !isKilled(runErr):
 		fmt.Fprintf(r.stderr, "fwbatch: %v\n", runErr)
 		return ExitFailed
-	case interrupted.Load():
+	case interrupted.Load(), p.InterruptedUploads():
 		return ExitFailed // as `fwbatch submit`: uploads were interrupted
 	}
 	return ExitOK

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 )
 
@@ -83,7 +85,7 @@ func (r *runner) listCmd(g *globalFlags, asJSON, all bool) int {
 	}
 	newestFirst(subs)
 	if len(subs) == 0 {
-		fmt.Fprintf(r.stderr, "fwbatch: no submissions in the history %s yet\n", e.store.Path())
+		fmt.Fprintln(r.stderr, termsafe.Line(fmt.Sprintf("fwbatch: no submissions in the history %s yet", e.store.Path())))
 		return ExitOK
 	}
 	if asJSON {
@@ -104,8 +106,14 @@ func (r *runner) listCmd(g *globalFlags, asJSON, all bool) int {
 		if s.Hidden {
 			status += " (hidden)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Started.Local().Format("2006-01-02 15:04"),
-			shown(displayName(s)), orDash(s.Task), orDash(s.Endpoint), formatOf(s), orDash(s.BatchID), status)
+		// Every cell comes from the history file, which anyone may have
+		// edited, or from a server: made safe for the terminal.
+		cells := []string{s.Started.Local().Format("2006-01-02 15:04"),
+			shown(displayName(s)), orDash(s.Task), orDash(s.Endpoint), formatOf(s), orDash(s.BatchID), status}
+		for i := range cells {
+			cells[i] = termsafe.Line(cells[i])
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
 	return ExitOK

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 )
@@ -114,7 +115,7 @@ func (r *runner) resultCmd(g *globalFlags, out string, force bool, ids []string)
 			code = r.fail(ExitFailed, "%s: %v", what, err)
 		default:
 			e.logf("result %s: wrote %s", s.ID, dst)
-			fmt.Fprintln(r.stdout, dst)
+			fmt.Fprintln(r.stdout, termsafe.Line(dst))
 		}
 	}
 	return code

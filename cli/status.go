@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 )
@@ -273,7 +274,7 @@ func (r *runner) checkRound(ctx context.Context, e *env, client *submit.Client, 
 			if asJSON {
 				printJSON(r.stdout, l)
 			} else {
-				fmt.Fprintln(r.stdout, text)
+				fmt.Fprintln(r.stdout, termsafe.Line(text))
 			}
 		}
 		switch res.State {

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 )
@@ -271,7 +272,7 @@ func (o *submitOutput) end() {
 
 // note prints a line on stderr, above the bars.
 func (o *submitOutput) note(format string, args ...any) {
-	print := func() { fmt.Fprintf(o.r.stderr, "fwbatch: "+format+"\n", args...) }
+	print := func() { fmt.Fprintln(o.r.stderr, "fwbatch: "+termsafe.Line(fmt.Sprintf(format, args...))) }
 	if o.view != nil {
 		o.view.above(print)
 		return
@@ -355,10 +356,10 @@ func (o *submitOutput) print(l submitLine) {
 		if l.Error != "" {
 			b.WriteString(": " + l.Error)
 		}
-		fmt.Fprintln(o.r.stdout, b.String())
+		fmt.Fprintln(o.r.stdout, termsafe.Line(b.String()))
 	}
 	if l.Error != "" && (o.json || !o.dupErr) {
-		fmt.Fprintf(o.r.stderr, "fwbatch: %s: %s\n", l.File, l.Error)
+		fmt.Fprintln(o.r.stderr, "fwbatch: "+termsafe.Line(l.File+": "+l.Error))
 	}
 }
 

@@ -27,6 +27,11 @@ type Store struct {
 	// head caches the file's first readable line so that Append can check
 	// the format version without reading more than that line again.
 	head headCache
+
+	// view is the file folded, for AppendFor's decisions under the lock;
+	// viewMu guards it (s.mu is taken inside the append path).
+	viewMu sync.Mutex
+	view   *History
 }
 
 const defaultLockTimeout = 5 * time.Second

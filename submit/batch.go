@@ -262,6 +262,16 @@ type CheckResult struct {
 // server-side expiry) with the path in that event. A 404 is recorded too,
 // as a status event with http_status 404 and no status: the job is
 // NotFound, which is a state, not an error.
+//
+// Whether anything is new is decided under the history's lock, on the
+// submission as the file holds it then (store.AppendFor): several fwbatch
+// processes following the same jobs save each result once and record each
+// status once, whoever asks first.
+//
+// A completed job whose result cannot be saved (disk full, a folder that
+// cannot be written) is still recorded as completed, without a result
+// path, so that the history says what the server said and the job is
+// checked again; the error says why nothing was saved.
 func (c *Client) CheckRecorded(ctx context.Context, st *store.Store, sub store.Submission) (*CheckResult, error) {
 	if !Checkable(&sub) {
 		return nil, fmt.Errorf("%s: %s", filepath.Base(sub.File), NoJobReason(&sub))
@@ -269,46 +279,96 @@ func (c *Client) CheckRecorded(ctx context.Context, st *store.Store, sub store.S
 	job, err := c.Status(ctx, sub.AccountID, sub.BatchID)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusNotFound {
-		res := &CheckResult{Job: &Job{BatchID: sub.BatchID, Message: apiErr.summary()}, State: NotFound}
-		if RecordedState(&sub) == NotFound && sub.Message == res.Job.Message {
-			return res, nil // nothing new to record
-		}
-		ev := store.Event{Kind: store.KindStatus, ID: sub.ID, HTTPStatus: http.StatusNotFound, Message: res.Job.Message}
-		if err := st.Append(ctx, ev); err != nil {
-			return res, err
-		}
-		res.Recorded = true
-		return res, nil
+		return c.recordNotFound(ctx, st, sub, apiErr.summary())
 	}
 	if err != nil {
 		return nil, err
 	}
 	res := &CheckResult{Job: job, State: job.State(), ResultPath: sub.ResultPath}
-	ev := store.Event{Kind: store.KindStatus, ID: sub.ID, Status: job.Status, Message: Redact(job.Message, c.key)}
-	if res.State == Completed && !savedResultExists(sub.ResultPath) {
-		data, err := job.Result()
-		if err != nil {
-			return res, err
-		}
-		format := sub.Options["response_format"]
-		if format == "" {
-			format = "json" // the API's default
-		}
-		path := filepath.Join(st.ResultsDir(), resultName(sub.ID)+ResultExt(format))
-		if err := SaveResult(path, data); err != nil {
-			return res, err
-		}
-		res.ResultPath = path
-		ev.ResultPath = path
+	msg := Redact(job.Message, c.key)
+	// Most checks find what the history already says ("still processing"):
+	// seen on the file as it is now, that takes no lock and writes nothing.
+	if cur, err := st.Current(sub.ID); err == nil && cur != nil && !newToRecord(cur, job, res.State, msg) {
+		res.ResultPath = cur.ResultPath
+		return res, nil
 	}
-	if ev.ResultPath == "" && job.Status == sub.ServerStatus && sub.StatusHTTPStatus == 0 && ev.Message == sub.Message {
-		return res, nil // nothing new to record
-	}
-	if err := st.Append(ctx, ev); err != nil {
+	var saveErr error
+	err = st.AppendFor(ctx, sub.ID, func(cur *store.Submission) ([]store.Event, error) {
+		if cur == nil {
+			cur = &sub // not in the file any more (edited by hand): record what was found
+		}
+		res.ResultPath = cur.ResultPath
+		ev := store.Event{Kind: store.KindStatus, ID: sub.ID, Status: job.Status, Message: msg}
+		if res.State == Completed && !savedResultExists(cur.ResultPath) {
+			path, err := c.saveJobResult(st, cur, job)
+			if err != nil {
+				saveErr = err
+			} else {
+				res.ResultPath, ev.ResultPath = path, path
+			}
+		}
+		// A result that could not be saved is recorded once, as completed
+		// without a path: the next check tries to save it again.
+		if ev.ResultPath == "" && job.Status == cur.ServerStatus && cur.StatusHTTPStatus == 0 && ev.Message == cur.Message {
+			return nil, nil // nothing new to record
+		}
+		res.Recorded = true
+		return []store.Event{ev}, nil
+	})
+	if err != nil {
+		res.Recorded = false
 		return res, err
 	}
-	res.Recorded = true
+	return res, saveErr
+}
+
+// newToRecord reports whether a check that found job has anything to
+// record about cur: a status or message the history does not hold, or a
+// completed result not saved yet.
+func newToRecord(cur *store.Submission, job *Job, state JobState, msg string) bool {
+	if state == Completed && !savedResultExists(cur.ResultPath) {
+		return true
+	}
+	return job.Status != cur.ServerStatus || cur.StatusHTTPStatus != 0 || msg != cur.Message
+}
+
+// recordNotFound records that the server does not know sub's job (HTTP
+// 404), unless the history already says so, deciding under the lock like
+// any other status.
+func (c *Client) recordNotFound(ctx context.Context, st *store.Store, sub store.Submission, msg string) (*CheckResult, error) {
+	res := &CheckResult{Job: &Job{BatchID: sub.BatchID, Message: msg}, State: NotFound}
+	err := st.AppendFor(ctx, sub.ID, func(cur *store.Submission) ([]store.Event, error) {
+		if cur == nil {
+			cur = &sub
+		}
+		if RecordedState(cur) == NotFound && cur.Message == msg {
+			return nil, nil // nothing new to record
+		}
+		res.Recorded = true
+		return []store.Event{{Kind: store.KindStatus, ID: sub.ID, HTTPStatus: http.StatusNotFound, Message: msg}}, nil
+	})
+	if err != nil {
+		res.Recorded = false
+		return res, err
+	}
 	return res, nil
+}
+
+// saveJobResult saves a completed job's result under the results folder.
+func (c *Client) saveJobResult(st *store.Store, sub *store.Submission, job *Job) (string, error) {
+	data, err := job.Result()
+	if err != nil {
+		return "", err
+	}
+	format := sub.Options["response_format"]
+	if format == "" {
+		format = "json" // the API's default
+	}
+	path := filepath.Join(st.ResultsDir(), resultName(sub.ID)+ResultExt(format))
+	if err := SaveResult(path, data); err != nil {
+		return "", err
+	}
+	return path, nil
 }
 
 // savedResultExists reports whether a result saved before is still there;

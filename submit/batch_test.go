@@ -513,6 +513,72 @@ func TestCheckRecorded(t *testing.T) {
 	}
 }
 
+// TestCheckRecordedOnceAcrossProcesses: several fwbatch processes that
+// saw a job pending and ask about it at once save its result once and
+// record its completion once (five demo windows wrote up to five
+// "completed" events per job).
+func TestCheckRecordedOnceAcrossProcesses(t *testing.T) {
+	fake := startFake(t, fakeapi.Config{})
+	c, _ := newClient(t, fake.URL(), nil)
+	st := openStore(t)
+	sub := submitOne(t, c, st, fixture("hello.flac"), submit.Options{})
+	var wg sync.WaitGroup
+	paths := make([]string, 5)
+	for i := range paths {
+		other, err := store.Open(st.Path()) // another process's store
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			res, err := c.CheckRecorded(context.Background(), other, sub)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			paths[i] = res.ResultPath
+		})
+	}
+	wg.Wait()
+	if got := kindsOf(historyEvents(t, st), sub.ID); !slices.Equal(got, []store.Kind{store.KindStarted, store.KindSubmitted, store.KindStatus}) {
+		t.Errorf("history %v, want one status event", got)
+	}
+	entries, err := os.ReadDir(st.ResultsDir())
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("results folder: %v %v, want one file", entries, err)
+	}
+	for _, p := range paths {
+		if p != filepath.Join(st.ResultsDir(), entries[0].Name()) {
+			t.Errorf("a check reports the result at %q", p)
+		}
+	}
+}
+
+// TestCheckRecordedResultNotSaved: a completed job whose result cannot be
+// saved is recorded as completed without a result (the history says what
+// the server said), the error says why, and the next check saves it.
+func TestCheckRecordedResultNotSaved(t *testing.T) {
+	fake := startFake(t, fakeapi.Config{})
+	c, _ := newClient(t, fake.URL(), nil)
+	st := openStore(t)
+	sub := submitOne(t, c, st, fixture("hello.flac"), submit.Options{})
+	if err := os.WriteFile(st.ResultsDir(), []byte("in the way"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.CheckRecorded(context.Background(), st, sub)
+	checkMessage(t, err, "results folder", st.ResultsDir())
+	if res == nil || res.State != submit.Completed || !res.Recorded || res.ResultPath != "" {
+		t.Fatalf("check: %+v", res)
+	}
+	sub = loadSub(t, st, sub.ID)
+	if sub.ServerStatus != "completed" || sub.ResultPath != "" || !submit.NeedsCheck(&sub) {
+		t.Fatalf("recorded: %+v", sub)
+	}
+	os.Remove(st.ResultsDir())
+	if res, err = c.CheckRecorded(context.Background(), st, sub); err != nil || res.ResultPath == "" {
+		t.Fatalf("the next check: %+v %v", res, err)
+	}
+}
+
 // TestCheckRecordedFailure: a job whose status turns to a failure is
 // recorded with the server's status and message, and nothing is saved.
 func TestCheckRecordedFailure(t *testing.T) {

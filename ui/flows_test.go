@@ -259,13 +259,13 @@ func TestFilesExplainsWhatCannotBeOpened(t *testing.T) {
 		}
 	}
 	// A typed path that does not exist, then one that does.
-	d.key("/")
+	d.key(":")
 	d.send(tea.PasteMsg{Content: "missing"})
 	d.key("enter")
 	if scr := d.screen(); !strings.Contains(scr, "no such file or folder") {
 		t.Fatalf("typed missing path:\n%s", scr)
 	}
-	d.key("esc", "/")
+	d.key("esc", ":")
 	d.send(tea.PasteMsg{Content: "hello.wav"})
 	d.key("enter")
 	d.waitFor("the form for the typed file", 5*time.Second, func(s string) bool {
@@ -330,37 +330,6 @@ func TestDiarizeSetsWhatItNeeds(t *testing.T) {
 	d.key("right") // translate
 	if scr := d.screen(); !strings.Contains(scr, "translations cannot be diarized") || d.m.form.diarize {
 		t.Fatalf("translate did not switch diarize off with a reason:\n%s", scr)
-	}
-}
-
-// TestCtrlCAsksWhileUploading: ctrl+c quits at once when idle, but asks
-// while uploads run; "no" keeps them going, "yes" records them as
-// interrupted before quitting.
-func TestCtrlCAsksWhileUploading(t *testing.T) {
-	e := newEnv(t, fakeapi.Config{ReadRate: 200_000})
-	big := filepath.Join(e.audio, "hello.wav")
-	if err := os.Truncate(big, 8<<20); err != nil {
-		t.Fatal(err)
-	}
-	d := drive(t, New(e.deps, Options{}))
-	d.size(100, 30)
-	submitFromForm(t, d, "hello.wav")
-	d.waitFor("the upload to start", 10*time.Second, func(s string) bool { return strings.Contains(s, "↑ 1 uploading") })
-	if _, cmd := d.m.Update(keyMsg("ctrl+c")); cmd != nil || !strings.Contains(d.screen(), "upload(s) still running. Quit and interrupt them?") {
-		t.Fatalf("ctrl+c during an upload did not ask:\n%s", d.screen())
-	}
-	d.key("n")
-	if d.m.uploads.inFlight() != 1 || d.m.quitting {
-		t.Fatal("answering no stopped the upload")
-	}
-	d.key("ctrl+c", "y")
-	d.waitFor("the program to quit", 10*time.Second, func(string) bool { return d.quit })
-	subs := loadHistory(t, e.st)
-	if len(subs) != 1 || subs[0].Outcome != store.OutcomeInterrupted {
-		t.Fatalf("history after ctrl+c: %+v", subs)
-	}
-	if e.fake.SubmitCount() != 1 || len(e.fake.Jobs()) != 0 {
-		t.Fatalf("the fake saw %d uploads and made %d jobs", e.fake.SubmitCount(), len(e.fake.Jobs()))
 	}
 }
 

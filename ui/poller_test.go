@@ -90,7 +90,7 @@ func TestStatusWords(t *testing.T) {
 		{unknownFound, unicodeGlyphs, "◌ processing"},
 		{store.Submission{Outcome: store.OutcomeUnknown}, unicodeGlyphs, "? unknown"},
 	} {
-		if got, _ := statusOf(tt.glyphs, &tt.sub, false, false); got != tt.want {
+		if got, _ := statusOf(tt.glyphs, &tt.sub, rowState{}); got != tt.want {
 			t.Errorf("statusOf(%+v) = %q, want %q", tt.sub, got, tt.want)
 		}
 	}

@@ -65,8 +65,8 @@ type Config struct {
 	// Log, if set, gets one line per request. It never holds the key.
 	Log io.Writer
 	// StateFile, if set, keeps the jobs across restarts: Start loads it,
-	// and every new job and status check saves it (atomically, merged with
-	// what other processes saved). fwbatch --demo uses it, since its
+	// and every new job and status check appends a line to it (a journal
+	// that several processes share). fwbatch --demo uses it, since its
 	// history outlives the process that serves the fake.
 	StateFile string
 	// Scripts, if set, are what the fake "hears" in an uploaded file of a
@@ -130,7 +130,8 @@ type Server struct {
 	nStatus int
 	closed  bool
 
-	stateMu sync.Mutex // one saveState at a time
+	stateMu sync.Mutex // guards journal: one read of the state file at a time
+	journal journal
 
 	handlers  sync.WaitGroup
 	closeOnce sync.Once
@@ -613,8 +614,9 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, rec *Request, ta
 	s.mu.Lock()
 	s.jobs[job.BatchID] = job
 	rec.BatchID = job.BatchID
+	saved := *job
 	s.mu.Unlock()
-	s.saveState()
+	s.saveJob(saved)
 
 	switch f.Kind {
 	case CreatedClose:
@@ -762,8 +764,10 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, rec *Request, ac
 		ok = false
 	}
 	var reply map[string]any
+	var polls int
 	if ok {
 		j.Polls++
+		polls = j.Polls
 		rec.BatchID = j.BatchID
 		reply = map[string]any{"batch_id": j.BatchID, "status": "processing", "message": nil}
 		if j.Polls > s.cfg.Polls && s.cfg.Now().Sub(j.Created) >= s.cfg.Delay {
@@ -779,7 +783,11 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, rec *Request, ac
 		s.fail(w, rec, http.StatusNotFound, "not_found", fmt.Sprintf("batch job %s not found", batch))
 		return
 	}
-	s.saveState() // its poll count
+	if polls <= s.cfg.Polls+1 {
+		// Past Polls+1 checks the count decides nothing any more: a job
+		// checked for hours costs no write per check.
+		s.savePolls(batch, polls)
+	}
 	switch f.Kind {
 	case Trickle, StallReply:
 		s.trickle(w, r, rec, reply, f.Kind == StallReply)
