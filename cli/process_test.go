@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fwbatch/fwbatch/internal/testchild"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit/fakeapi"
 )
@@ -144,28 +144,15 @@ func TestPermissions(t *testing.T) {
 		permissionChecks(t, os.Stdout)
 		return
 	}
-	dir, err := os.MkdirTemp("", "fwbatch-cli-perm-")
-	if err != nil {
+	// A child that ran and failed fails this test; only a system that
+	// cannot switch to nobody skips it.
+	cmd, dir := testchild.AsNobody(t, "-test.run=^TestPermissions$", "-test.count=1", "-test.v")
+	testchild.CopyTree(t, filepath.Join("..", "testdata", "audio"), filepath.Join(dir, "testdata", "audio"))
+	cmd.Dir = filepath.Join(dir, "cli")
+	if err := os.Mkdir(cmd.Dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
-	exe, err := os.Executable()
-	if err != nil {
-		t.Skipf("cannot find the test binary: %v", err)
-	}
-	bin := filepath.Join(dir, "cli.test")
-	if err := copyExecutable(exe, bin); err != nil {
-		t.Skipf("cannot copy the test binary: %v", err)
-	}
-	cmd := exec.Command(bin, "-test.run=^TestPermissions$", "-test.count=1", "-test.v")
-	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	out, err := cmd.CombinedOutput()
-	if err != nil && !strings.Contains(string(out), "--- FAIL") {
-		t.Skipf("cannot run the checks as user nobody: %v\n%s", err, out)
-	}
-	if err != nil || !strings.Contains(string(out), "CHECKED 2") {
+	if out := testchild.Output(t, "the checks as user nobody", cmd); !strings.Contains(string(out), "CHECKED 2") {
 		t.Errorf("as nobody:\n%s", out)
 	}
 }
@@ -198,21 +185,4 @@ func permissionChecks(t *testing.T, report io.Writer) {
 		t.Errorf("the fake saw %d requests", n)
 	}
 	fmt.Fprintln(report, "CHECKED 2")
-}
-
-func copyExecutable(from, to string) error {
-	src, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
-		return err
-	}
-	return dst.Close()
 }

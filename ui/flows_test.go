@@ -11,6 +11,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/fwbatch/fwbatch/internal/testchild"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit/fakeapi"
 )
@@ -273,9 +274,23 @@ func TestFilesExplainsWhatCannotBeOpened(t *testing.T) {
 	})
 }
 
+// TestUnreadableFolderIsExplained: opening a folder that cannot be read
+// says so, naming it. Root reads any folder whatever its mode, so as root
+// the test runs again as user nobody (with the fixtures copied where nobody
+// can read them); what the child reports decides.
 func TestUnreadableFolderIsExplained(t *testing.T) {
 	if os.Geteuid() == 0 {
-		t.Skip("needs a non-root user: root reads any folder whatever its mode")
+		cmd, dir := testchild.AsNobody(t, "-test.run=^TestUnreadableFolderIsExplained$", "-test.count=1", "-test.v")
+		testchild.CopyTree(t, filepath.Join("..", "testdata", "audio"), filepath.Join(dir, "testdata", "audio"))
+		cmd.Dir = filepath.Join(dir, "ui")
+		if err := os.Mkdir(cmd.Dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		out := testchild.Output(t, "the test as user nobody", cmd)
+		if !strings.Contains(string(out), "--- PASS: TestUnreadableFolderIsExplained") {
+			t.Fatalf("the test as user nobody did not pass:\n%s", out)
+		}
+		return
 	}
 	e := newEnv(t, fakeapi.Config{})
 	locked := filepath.Join(e.audio, "more")
