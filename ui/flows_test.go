@@ -51,7 +51,7 @@ func selectedLine(scr string) string {
 
 func TestSubmitShowsBatchIDsInHistoryAndCompletes(t *testing.T) {
 	e := newEnv(t, fakeapi.Config{Polls: 1})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	submitFromForm(t, d, "hello.flac", "hello.wav")
 	scr := d.waitFor("History with both files", 10*time.Second, func(s string) bool {
@@ -75,7 +75,7 @@ func TestSubmitShowsBatchIDsInHistoryAndCompletes(t *testing.T) {
 
 func TestUploadErrorIsOneLineWithNextStep(t *testing.T) {
 	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{1: {Kind: fakeapi.Unauthorized}}}})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(120, 30)
 	submitFromForm(t, d, "hello.flac")
 	scr := d.waitFor("the failure", 10*time.Second, func(s string) bool { return strings.Contains(s, "failed") })
@@ -126,7 +126,7 @@ func TestFilterHideAndCopy(t *testing.T) {
 	e.deps.PollFirst, e.deps.PollMax = time.Hour, time.Hour
 	hist := sampleHistory(t, e)
 	writeSample(t, e.st, hist)
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(80, 24)
 	d.key("tab")
 	d.waitFor("the history", 5*time.Second, func(s string) bool { return strings.Contains(s, "5 submissions") })
@@ -173,7 +173,7 @@ func TestFilterHideAndCopy(t *testing.T) {
 
 func TestResubmitUnknownWarnsAboutDuplicates(t *testing.T) {
 	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{1: {Kind: fakeapi.ServerError}}}})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(120, 30)
 	submitFromForm(t, d, "hello.wav")
 	d.waitFor("the unknown outcome", 10*time.Second, func(s string) bool { return strings.Contains(s, "unknown outcome") })
@@ -204,8 +204,8 @@ func TestKeyPrompt(t *testing.T) {
 			e.deps.APIKey = ""
 			var saved []string
 			e.deps.SaveKey = func(k string) error { saved = append(saved, k); return nil }
-			var debug strings.Builder
-			d := drive(t, New(e.deps, Options{Debug: &debug}))
+			debug := e.opts.Debug.(*debugLog)
+			d := drive(t, New(e.deps, e.opts))
 			d.size(100, 30)
 			if !strings.Contains(d.screen(), "no key") {
 				t.Fatalf("header does not say there is no key:\n%s", d.screen())
@@ -245,7 +245,7 @@ func TestFilesExplainsWhatCannotBeOpened(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(e.audio, "pipe.mp3"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	for _, c := range []struct{ name, want string }{
 		{"broken.wav", "broken link"},
@@ -298,7 +298,7 @@ func TestUnreadableFolderIsExplained(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Chmod(locked, 0o755) })
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	d.key("enter") // the cursor starts on more/
 	if scr := d.screen(); !strings.Contains(scr, "cannot open "+locked+": permission denied") {
@@ -311,7 +311,7 @@ func TestUnreadableFolderIsExplained(t *testing.T) {
 // diarized and the form says why.
 func TestDiarizeSetsWhatItNeeds(t *testing.T) {
 	e := newEnv(t, fakeapi.Config{})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	d.key("down", "enter")
 	d.waitFor("the form", 5*time.Second, func(s string) bool { return strings.Contains(s, "┃ Task") })
@@ -357,7 +357,7 @@ func TestCtrlCAsksWhileUploading(t *testing.T) {
 	if err := os.Truncate(big, 8<<20); err != nil {
 		t.Fatal(err)
 	}
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	submitFromForm(t, d, "hello.wav")
 	d.waitFor("the upload to start", 10*time.Second, func(s string) bool { return strings.Contains(s, "↑ 1 uploading") })
@@ -398,7 +398,7 @@ func TestCompactsAtStart(t *testing.T) {
 	if err := e.st.Append(t.Context(), evs...); err != nil {
 		t.Fatal(err)
 	}
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	d.waitFor("the compaction notice", 10*time.Second, func(s string) bool { return strings.Contains(s, "history compacted: 36000 → 6000 lines") })
 	d.key("tab")

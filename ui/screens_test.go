@@ -67,7 +67,7 @@ func onPage(t *testing.T, name string) (*driver, *env) {
 	if name == "form" {
 		e.deps.StartFiles = []string{filepath.Join(e.audio, "hello.flac"), filepath.Join(e.audio, "hello.wav")}
 	}
-	m := New(e.deps, Options{})
+	m := New(e.deps, e.opts)
 	d := drive(t, m)
 	d.size(80, 24)
 	hist := sampleHistory(t, e)
