@@ -20,25 +20,26 @@ import (
 // runAsync runs a command in the background.
 func (h *harness) runAsync(args ...string) <-chan result {
 	done := make(chan result, 1)
-	go func() { done <- h.run(args...) }()
+	go func() { done <- h.runWithin(args...) }()
 	return done
 }
 
+// waitResult waits for a command runAsync started; it fails the test,
+// naming the command, when the command hung.
 func waitResult(t *testing.T, done <-chan result) result {
 	t.Helper()
-	select {
-	case res := <-done:
-		return res
-	case <-time.After(30 * time.Second):
-		t.Fatal("the command did not end")
+	res := <-done
+	if res.hung != "" {
+		t.Fatal(res.hung)
 	}
-	return result{}
+	return res
 }
 
 // TestSubmitInterrupted: SIGINT or SIGTERM cancels the uploads; the one in
 // flight is recorded as interrupted, the one not started leaves no trace,
 // and the exit status is 1.
 func TestSubmitInterrupted(t *testing.T) {
+	// Not parallel: it signals the whole test process.
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			h := newHarness(t, fakeapi.Config{Faults: mustFaults(t, "1:stall")})
@@ -82,6 +83,7 @@ func TestSubmitInterrupted(t *testing.T) {
 // TestSubmitSIGHUP: a dropped terminal does not stop the upload; its
 // outcome is recorded.
 func TestSubmitSIGHUP(t *testing.T) {
+	// Not parallel: it signals the whole test process.
 	h := newHarness(t, fakeapi.Config{Latency: 300 * time.Millisecond})
 	file := h.bigWav("big.wav", 8<<20)
 	done := h.runAsync("submit", file)
@@ -102,6 +104,7 @@ func TestSubmitSIGHUP(t *testing.T) {
 // TestDemo: --demo needs no key, says DEMO, keeps its own history, and its
 // jobs outlive the process that served them.
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{})
 	h.env["FIREWORKS_API_KEY"] = ""
 	h.env["FWBATCH_HISTORY"] = ""
@@ -140,6 +143,7 @@ func TestDemo(t *testing.T) {
 // uploaded (exit 2). Root reads and writes anything, so as root the checks
 // run again as user nobody.
 func TestPermissions(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		permissionChecks(t, os.Stdout)
 		return
