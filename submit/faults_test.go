@@ -110,7 +110,9 @@ func TestSubmitFaults(t *testing.T) {
 				path = bigFile(t, bigSize)
 			}
 			var progress progressLog
-			sub, err := c.Submit(context.Background(), path, submit.Options{}, progress.add)
+			ctx, hung := bounded(t, "Submit with the fault "+tt.faults)
+			sub, err := c.Submit(ctx, path, submit.Options{}, progress.add)
+			hung()
 
 			if got := submit.OutcomeOf(err); got != tt.want.kind {
 				t.Errorf("outcome %s (%v), want %s", got, err, tt.want.kind)
