@@ -50,6 +50,7 @@ func selectedLine(scr string) string {
 }
 
 func TestSubmitShowsBatchIDsInHistoryAndCompletes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{Polls: 1})
 	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
@@ -74,6 +75,7 @@ func TestSubmitShowsBatchIDsInHistoryAndCompletes(t *testing.T) {
 }
 
 func TestUploadErrorIsOneLineWithNextStep(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{1: {Kind: fakeapi.Unauthorized}}}})
 	d := drive(t, New(e.deps, e.opts))
 	d.size(120, 30)
@@ -122,6 +124,7 @@ func writeSample(t *testing.T, st *store.Store, subs []store.Submission) {
 }
 
 func TestFilterHideAndCopy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	e.deps.PollFirst, e.deps.PollMax = time.Hour, time.Hour
 	hist := sampleHistory(t, e)
@@ -172,6 +175,7 @@ func TestFilterHideAndCopy(t *testing.T) {
 }
 
 func TestResubmitUnknownWarnsAboutDuplicates(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{1: {Kind: fakeapi.ServerError}}}})
 	d := drive(t, New(e.deps, e.opts))
 	d.size(120, 30)
@@ -198,6 +202,7 @@ func TestResubmitUnknownWarnsAboutDuplicates(t *testing.T) {
 }
 
 func TestKeyPrompt(t *testing.T) {
+	t.Parallel()
 	for _, save := range []bool{true, false} {
 		t.Run(map[bool]string{true: "save", false: "dont-save"}[save], func(t *testing.T) {
 			e := newEnv(t, fakeapi.Config{APIKey: testKey})
@@ -238,6 +243,7 @@ func TestKeyPrompt(t *testing.T) {
 }
 
 func TestFilesExplainsWhatCannotBeOpened(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	if err := os.Symlink(filepath.Join(e.audio, "nowhere.wav"), filepath.Join(e.audio, "broken.wav")); err != nil {
 		t.Fatal(err)
@@ -279,6 +285,7 @@ func TestFilesExplainsWhatCannotBeOpened(t *testing.T) {
 // the test runs again as user nobody (with the fixtures copied where nobody
 // can read them); what the child reports decides.
 func TestUnreadableFolderIsExplained(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() == 0 {
 		cmd, dir := testchild.AsNobody(t, "-test.run=^TestUnreadableFolderIsExplained$", "-test.count=1", "-test.v")
 		testchild.CopyTree(t, filepath.Join("..", "testdata", "audio"), filepath.Join(dir, "testdata", "audio"))
@@ -310,6 +317,7 @@ func TestUnreadableFolderIsExplained(t *testing.T) {
 // timestamps, on screen and in what is sent; a translation cannot be
 // diarized and the form says why.
 func TestDiarizeSetsWhatItNeeds(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
@@ -352,6 +360,7 @@ func TestDiarizeSetsWhatItNeeds(t *testing.T) {
 // while uploads run; "no" keeps them going, "yes" records them as
 // interrupted before quitting.
 func TestCtrlCAsksWhileUploading(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{ReadRate: 200_000})
 	big := filepath.Join(e.audio, "hello.wav")
 	if err := os.Truncate(big, 8<<20); err != nil {
@@ -382,6 +391,7 @@ func TestCtrlCAsksWhileUploading(t *testing.T) {
 // TestCompactsAtStart: a history of mostly superseded events is compacted
 // in the background after the first load, without losing a submission.
 func TestCompactsAtStart(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	e.deps.PollFirst, e.deps.PollMax = time.Hour, time.Hour
 	const subs = 2000

@@ -11,6 +11,7 @@ import (
 // more jobs due, no timer is set (the next result reschedules), so the UI
 // never spins on a 10 ms tick.
 func TestPollerDoesNotSpinWhileChecksAreBusy(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	p := newPoller(time.Second, time.Minute)
 	for i := range maxChecks + 2 {
@@ -37,6 +38,7 @@ func TestPollerDoesNotSpinWhileChecksAreBusy(t *testing.T) {
 // TestRateIgnoresTheFirstBurst: the socket buffers take the first
 // megabytes at once; the rate shown is the steady one after that.
 func TestRateIgnoresTheFirstBurst(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	u := &upload{tries: start}
 	add := func(d time.Duration, sent int64) float64 {
