@@ -12,6 +12,7 @@ import (
 // --help that exits 0 and shows its usage, and every --flag the README names
 // is a flag of some command (each command's own flags for its usage line).
 func TestReadmeCommandsExist(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
