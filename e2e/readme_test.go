@@ -89,3 +89,37 @@ func TestReadmeCommandsExist(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeTestCommandIsCI: the test command of the README's "Set up on a
+// fresh machine" is exactly the one .ci/run runs, so what a newcomer runs is
+// what CI runs.
+func TestReadmeTestCommandIsCI(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := os.ReadFile("../.ci/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, setup, ok := strings.Cut(string(readme), "\n## Set up on a fresh machine\n")
+	if !ok {
+		t.Fatal("README has no ## Set up on a fresh machine section")
+	}
+	setup, _, _ = strings.Cut(setup, "\n## ")
+	var fromReadme, fromCI []string
+	for _, l := range strings.Split(setup, "\n") {
+		if cmd, _, _ := strings.Cut(l, "#"); strings.HasPrefix(cmd, "go test") {
+			fromReadme = append(fromReadme, strings.TrimSpace(cmd))
+		}
+	}
+	for _, l := range strings.Split(string(ci), "\n") {
+		if strings.HasPrefix(l, "go test") {
+			fromCI = append(fromCI, strings.TrimSpace(l))
+		}
+	}
+	if len(fromReadme) != 1 || len(fromCI) != 1 || fromReadme[0] != fromCI[0] {
+		t.Fatalf("the README's test command %q is not the one .ci/run runs %q", fromReadme, fromCI)
+	}
+}
