@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/fwbatch/fwbatch/cli"
 )
 
 // TestReadmeCommandsExist: every command in the README's command list has a
@@ -121,5 +125,25 @@ func TestReadmeTestCommandIsCI(t *testing.T) {
 	}
 	if len(fromReadme) != 1 || len(fromCI) != 1 || fromReadme[0] != fromCI[0] {
 		t.Fatalf("the README's test command %q is not the one .ci/run runs %q", fromReadme, fromCI)
+	}
+}
+
+// TestBinaryIsThisCode: the binary TestMain built answers `version` as this
+// tree's cli.Main does in-process. Calling cli.Main also links the code the
+// binary is built from into this test binary: go build's reads are
+// invisible to go test's result cache, and without this a change to
+// fwbatch left `go test ./e2e` passing from the cache.
+func TestBinaryIsThisCode(t *testing.T) {
+	t.Parallel()
+	var in bytes.Buffer
+	if code := cli.Main([]string{"version"}, nil, &in, io.Discard); code != 0 {
+		t.Fatalf("cli.Main version: exit %d", code)
+	}
+	out, err := exec.Command(fwbatch, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != in.String() {
+		t.Fatalf("the built binary says %q, this tree's code %q", out, in.String())
 	}
 }
