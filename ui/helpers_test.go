@@ -102,6 +102,7 @@ func drive(t *testing.T, m *Model) *driver {
 		t.Fatal("drive: the model has no debug log; build it with New(e.deps, e.opts)")
 	}
 	d := &driver{t: t, m: m, wait: 100 * time.Millisecond}
+	t.Cleanup(func() { noKey(t, "the last screen", d.m.View().Content) })
 	d.run(m.Init())
 	return d
 }
@@ -131,7 +132,6 @@ func (d *driver) send(msgs ...tea.Msg) {
 		_, cmd := d.m.Update(msg)
 		queue = append(queue, d.exec(cmd)...)
 	}
-	noKey(d.t, "the screen", d.m.View().Content)
 }
 
 func (d *driver) run(cmd tea.Cmd) { d.send(d.exec(cmd)...) }
@@ -205,8 +205,14 @@ func keyMsg(k string) tea.KeyPressMsg {
 	return tea.KeyPressMsg{Code: r, Text: k}
 }
 
-// screen is the plain text of the current view.
-func (d *driver) screen() string { return ansi.Strip(d.m.View().Content) }
+// screen is the plain text of the current view. Every screen a test reads
+// is checked for the API key.
+func (d *driver) screen() string {
+	d.t.Helper()
+	scr := ansi.Strip(d.m.View().Content)
+	noKey(d.t, "the screen", scr)
+	return scr
+}
 
 // waitFor sends nothing but lets background work (uploads, checks) arrive,
 // until cond holds on the screen.
