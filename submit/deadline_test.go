@@ -13,7 +13,7 @@ import (
 // end them; if one of those broke, the call would wait forever. With this
 // deadline the test fails in seconds, naming the call, instead of at go
 // test's timeout. Every such call ends in well under a second here.
-const callDeadline = 20 * time.Second
+const callDeadline = 10 * time.Second
 
 // bounded returns a context for one call, ending callDeadline from now, and
 // a check to run when the call returns: it fails the test, naming what,
