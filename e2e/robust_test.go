@@ -325,7 +325,11 @@ func TestTermAndIntInterruptUploads(t *testing.T) {
 			s, pid := midUpload(t, f, u, bigAudio(t, "signalled.flac"))
 			for i, sig := range sigs {
 				if i > 0 {
-					time.Sleep(100 * time.Millisecond)
+					// The hang-up has been handled once the screen is gone
+					// (the terminal is given back); the upload goes on.
+					s.WaitFor(wait, "the screen to go after "+sigs[i-1].String(), func(scr string) bool {
+						return !strings.Contains(scr, "Submitting")
+					})
 					if !alive(pid) {
 						t.Fatalf("fwbatch ended after %v, before its upload did", sigs[i-1])
 					}

@@ -12,7 +12,7 @@ import (
 // that trickles) end only because the client's own watchdogs and timeouts
 // end them; if one of those broke, the call would wait forever. With this
 // deadline the test fails in seconds, naming the call, instead of at go
-// test's timeout. Every such call ends in well under a second here.
+// test's timeout. The slowest such call takes about two seconds here.
 const callDeadline = 10 * time.Second
 
 // bounded returns a context for one call, ending callDeadline from now, and
