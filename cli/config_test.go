@@ -2,11 +2,12 @@ package cli
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 
 	"github.com/fwbatch/fwbatch/submit"
 )
@@ -31,7 +32,7 @@ func TestPrecedence(t *testing.T) {
 	setup := func(args ...string) (*env, submit.Options) {
 		t.Helper()
 		r, _, _ := testRunner(vars)
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 		var g globalFlags
 		var o optionFlags
 		g.register(fs)

@@ -50,7 +50,8 @@ func TestMain(m *testing.M) {
 			return ctx.Err()
 		}
 		c.ResponseHeaderTimeout = time.Second // "hang" ends after this
-		c.ReplyTimeout = time.Second          // "trickle" ends after this
+		c.StatusHeaderTimeout = time.Second   // and for status checks
+		c.ReplyIdleTimeout = time.Second      // "stall-reply" ends after this
 		c.StallTimeout = 10 * time.Second
 	}
 	os.Exit(m.Run())

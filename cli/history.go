@@ -106,38 +106,24 @@ func statusWord(s *store.Submission) string {
 		}
 		return "interrupted"
 	case store.OutcomeSubmitted:
+	case store.OutcomeUnknown:
+		// A reply that named a job without confirming it: once a check
+		// found the job, its state is what matters.
+		if !submit.Checkable(s) || s.ServerStatus == "" && s.StatusHTTPStatus == 0 {
+			return string(s.Outcome)
+		}
 	default:
 		return string(s.Outcome)
 	}
 	switch {
+	case submit.RecordedState(s) == submit.NotFound:
+		return submit.NotFound.String()
 	case s.ServerStatus == "":
 		return "submitted"
 	case submit.Classify(s.ServerStatus) == submit.Completed && s.ResultPath == "":
 		return s.ServerStatus + " (result not saved yet)"
 	}
 	return s.ServerStatus
-}
-
-// noJob explains why a submission has no batch job to check or fetch.
-func noJob(s *store.Submission) string {
-	msg := ""
-	if s.Message != "" {
-		msg = ": " + s.Message
-	}
-	switch s.Outcome {
-	case store.OutcomeFailed:
-		return "the upload failed, so there is no batch job" + msg
-	case store.OutcomeUnknown:
-		return "the upload's outcome is unknown: no batch id came back, so the job (if any) cannot be checked; resubmitting may create a duplicate" + msg
-	case store.OutcomeInterrupted:
-		return "the upload was interrupted, so there is no batch job" + msg
-	case store.OutcomeUploading:
-		if store.ProcessAlive(s.Host, s.PID, s.Started) {
-			return fmt.Sprintf("still uploading (process %d on %s); no batch id yet", s.PID, s.Host)
-		}
-		return "the upload was interrupted (its process is gone), so there is no batch job"
-	}
-	return "no batch id recorded"
 }
 
 // shown quotes a name for a line of output when it would be ambiguous:

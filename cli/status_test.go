@@ -358,24 +358,31 @@ func TestList(t *testing.T) {
 	}
 }
 
-// TestHelp: every command's --help lists every flag with its default and
-// an example, on stdout, exit 0.
+// TestHelp: every command's --help lists every flag (short forms too) with
+// its default, and examples, on stdout, exit 0.
 func TestHelp(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, fakeapi.Config{})
-	global := []string{"-base-url", "-history", "-debug", "-demo"}
-	options := []string{"-task", "-endpoint", "-model", "-response-format", "-diarize", "-language", "-prompt", "-temperature",
-		"-timestamp-granularities", "-min-speakers", "-max-speakers", "-vad-model", "-alignment-model", "-preprocessing", "-force"}
+	global := []string{"--base-url ", "--history ", "--debug ", "--demo ", "-h --help "}
+	options := []string{"--task ", "--endpoint ", "--model ", "--response-format ", "--diarize ", "--language ", "--prompt ", "--temperature ",
+		"--timestamp-granularities ", "--min-speakers ", "--max-speakers ", "--vad-model ", "--alignment-model ", "--preprocessing ", "--force "}
 	for cmd, flags := range map[string][]string{
-		"submit": append(append([]string{"-json", "-concurrency int\n    \thow many files upload at once (default 4)"}, global...), options...),
-		"status": append([]string{"-wait", "-json"}, global...),
-		"result": append([]string{"-o FILE", "-force"}, global...),
-		"list":   append([]string{"-json", "-all"}, global...),
+		"submit": append(append([]string{"-j --json ", "How many files upload at once (4)"}, global...), options...),
+		"status": append([]string{"--wait ", "-j --json "}, global...),
+		"result": append([]string{"-o --output ", "--force "}, global...),
+		"list":   append([]string{"-j --json ", "--all "}, global...),
 	} {
 		res := h.run(cmd, "--help")
-		if res.code != 0 || res.errOut != "" || strings.Count(res.out, "Usage: fwbatch "+cmd) != 1 {
+		if res.code != 0 || res.errOut != "" {
 			t.Errorf("%s --help: exit %d, stderr %q", cmd, res.code, res.errOut)
 		}
-		contains(t, cmd+" --help", res.out, append(flags, "Example:\n  fwbatch "+cmd, "(env FIREWORKS_BATCH_BASE_URL", "Exit status")...)
+		_, usage, _ := strings.Cut(res.out, "USAGE")
+		usage, examples, _ := strings.Cut(usage, "EXAMPLES")
+		examples, flagList, _ := strings.Cut(examples, "FLAGS")
+		if !strings.Contains(usage, "fwbatch "+cmd) || !strings.Contains(examples, "fwbatch "+cmd) {
+			t.Errorf("%s --help: no usage line or examples:\n%s", cmd, res.out)
+		}
+		contains(t, cmd+" --help flags", flagList, flags...)
+		contains(t, cmd+" --help", res.out, "(env FIREWORKS_BATCH_BASE_URL", "Exit status")
 	}
 }

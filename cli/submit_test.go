@@ -213,7 +213,7 @@ func TestSubmitFaults(t *testing.T) {
 		{name: "403", faults: "1:403", code: 1, kind: store.KindFailed, status: 403,
 			msg: []string{"HTTP 403", "— check FIREWORKS_API_KEY and the account's permissions"}, requests: 1},
 		{name: "413 before the body", faults: "1:413", big: true, code: 1, kind: store.KindFailed, status: 413,
-			msg: []string{"HTTP 413", "— the file is over the API's 1 GB limit; split it or compress it"}, requests: 1},
+			msg: []string{"HTTP 413", "— the server refused the size (HTTP 413 from 127.0.0.1:"}, requests: 1},
 		{name: "422", faults: "1:422", code: 1, kind: store.KindFailed, status: 422,
 			msg: []string{"HTTP 422", "— the server refused the options; fix them and submit again"}, requests: 1},
 		{name: "429 with Retry-After seconds, then accepted", faults: "1:429=2", code: 0, kind: store.KindSubmitted,
@@ -238,12 +238,12 @@ func TestSubmitFaults(t *testing.T) {
 		{name: "reset mid-upload, then accepted", faults: "1:reset", big: true, code: 0, kind: store.KindSubmitted, requests: 2, jobs: 1},
 		{name: "reset mid-upload every time", faults: "*:reset", big: true, code: 1, kind: store.KindFailed,
 			msg: []string{"network error uploading", "(gave up after 3 tries)", "— nothing was submitted; check the network and try again"}, requests: 3},
-		{name: "created, then reset", faults: "1:created-reset", code: 1, kind: store.KindUnknown,
+		{name: "created, then the connection closed", faults: "1:created-close", code: 1, kind: store.KindUnknown,
 			msg: []string{"network error waiting for the reply", dup}, requests: 1, jobs: 1},
 		{name: "headers never come", faults: "1:hang", code: 1, kind: store.KindUnknown,
 			msg: []string{"network error waiting for the reply", "timed out", dup}, requests: 1},
-		{name: "trickling reply", faults: "1:trickle", code: 1, kind: store.KindUnknown, status: 200,
-			msg: []string{"HTTP 200: reply too slow", dup}, requests: 1, jobs: 1},
+		{name: "reply stalls", faults: "1:stall-reply", code: 1, kind: store.KindUnknown, status: 200,
+			msg: []string{"HTTP 200: reply stalled (no byte for 1 s)", dup}, requests: 1, jobs: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -413,7 +413,9 @@ func TestSubmitUsage(t *testing.T) {
 	}{
 		{name: "no files", args: []string{"submit"}, msg: []string{"give the audio files or folders to submit"}},
 		{name: "concurrency 0", args: []string{"submit", "--concurrency", "0", file}, msg: []string{"--concurrency 0: must be at least 1"}},
-		{name: "unknown flag", args: []string{"submit", "--colour", file}, msg: []string{"flag provided but not defined: -colour", "fwbatch submit --help"}},
+		{name: "unknown flag", args: []string{"submit", "--colour", file}, msg: []string{"unknown flag: --colour", "fwbatch submit --help"}},
+		{name: "unknown flag before the command", args: []string{"--colour", "submit", file}, msg: []string{"unknown flag: --colour", "--help`"}},
+		{name: "key as a short flag", args: []string{"submit", file, "-key", "xyz"}, msg: []string{"never taken as a flag", "FIREWORKS_API_KEY"}},
 		{name: "key as a flag", args: []string{"submit", "--api-key=xyz", file}, msg: []string{"never taken as a flag", "FIREWORKS_API_KEY"}},
 		{name: "diarize without verbose_json", args: []string{"submit", file, "--diarize"},
 			msg: []string{"invalid options: --diarize (diarize): needs response_format verbose_json and word in timestamp_granularities"}},

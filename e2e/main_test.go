@@ -44,8 +44,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	// One build of both: fwbatch (the module's root) and fakeapi.
-	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "..", "../submit/fakeapi/cmd/fakeapi")
+	// One build of both: fwbatch (the module's root) and fakeapi. Without
+	// the VCS stamp, `fwbatch version` says what this tree's code says in
+	// this test binary (TestBinaryIsThisCode); release builds are
+	// release_test's business.
+	cmd := exec.Command("go", "build", "-buildvcs=false", "-o", dir+string(filepath.Separator), "..", "../submit/fakeapi/cmd/fakeapi")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building fwbatch and the fake:", err)

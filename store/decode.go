@@ -170,6 +170,7 @@ const (
 	fMessage
 	fStatus
 	fResultPath
+	fFingerprint
 )
 
 // fieldOf returns the field a key names, or -1. Length, first and last
@@ -223,6 +224,8 @@ func fieldOf(key []byte) int {
 		f = fStatus
 	case 11<<16 | 'r'<<8 | 'h':
 		f = fResultPath
+	case 11<<16 | 'f'<<8 | 't':
+		f = fFingerprint
 	default:
 		return -1
 	}
@@ -237,7 +240,7 @@ var fieldNames = [...]string{
 	fFile: "file", fSize: "size", fMTime: "mtime", fTask: "task", fEndpoint: "endpoint",
 	fModel: "model", fOptions: "options", fResubmitOf: "resubmit_of", fBatchID: "batch_id",
 	fAccountID: "account_id", fEndpointID: "endpoint_id", fHTTPStatus: "http_status",
-	fMessage: "message", fStatus: "status", fResultPath: "result_path",
+	fMessage: "message", fStatus: "status", fResultPath: "result_path", fFingerprint: "fingerprint",
 }
 
 type fastParser struct {
@@ -368,6 +371,8 @@ func (p *fastParser) value(f int, ev *Event) bool {
 			ev.Status = p.d.intern(b)
 		case fResultPath:
 			ev.ResultPath = string(b)
+		case fFingerprint:
+			ev.Fingerprint = string(b)
 		}
 	}
 	return ok

@@ -63,6 +63,8 @@ newlines, é ü 日本 🎧, \back\slash`},
 		Event{Kind: KindStarted, ID: "y", File: "/home/ünï/\"quoted\".flac", MTime: &mt,
 			Options: map[string]string{"prompt": "say \"hi\"\n", "": "", "language": "日本語"}},
 		Event{Kind: KindStatus, ID: "z", Status: "FAILED", Message: "\u2028\u2029\x7f\x01"},
+		Event{Kind: KindStarted, ID: "w", File: "/a.flac", Size: 3 << 20, MTime: &mt,
+			Fingerprint: "v1:3145728:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
 	)
 	lines, err := encodeEvents(evs)
 	if err != nil {
@@ -134,6 +136,9 @@ func FuzzDecodeLine(f *testing.F) {
 		`{"v":1,"kind":"hidden","id":"x","id":"y"}`,
 		`{"v":1,"kind":"started","id":"x","options":{"a":"1","a":"2"}}`,
 		`{"v":1,"kind":"started","id":"x","options":{}}`,
+		`{"v":1,"kind":"started","id":"x","size":4,"fingerprint":"v1:4:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}`,
+		`{"v":1,"kind":"started","id":"x","fingerprint":null}`,
+		`{"v":1,"kind":"started","id":"x","fingerprint":"a","fingerprint":"b"}`,
 		`{"v":1,"kind":"started","id":"x","options":null}`,
 		`{"v":1,"kind":"started","id":"x","options":{"a":1}}`,
 		`{"v":1,"kind":"started","id":"x","mtime":null}`,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -132,7 +133,9 @@ func (c *Client) submitRecorded(ctx context.Context, st *store.Store, it BatchIt
 	}
 	// The checks and the upload use the path as given, so that messages
 	// name the file as the user knows it; the history keeps it absolute.
-	info, err := Preflight(it.File, opts.Force)
+	// The fingerprint is read in the same pass as the checks, so that the
+	// recording is recognised later wherever it has moved.
+	info, fingerprint, err := preflightFingerprint(it.File, opts.Force)
 	if err != nil {
 		done(BatchEvent{Outcome: store.KindFailed, Err: err})
 		return
@@ -143,7 +146,7 @@ func (c *Client) submitRecorded(ctx context.Context, st *store.Store, it BatchIt
 	}
 	mtime := info.ModTime().UTC()
 	started := store.Event{
-		Kind: store.KindStarted, ID: it.ID, File: abs, Size: info.Size(), MTime: &mtime,
+		Kind: store.KindStarted, ID: it.ID, File: abs, Size: info.Size(), MTime: &mtime, Fingerprint: fingerprint,
 		Task: opts.Task, Endpoint: opts.Endpoint, Model: opts.Model, Options: opts.Extra(), ResubmitOf: it.ResubmitOf,
 	}
 	if err := st.Append(ctx, started); err != nil {
@@ -183,24 +186,70 @@ func (c *Client) submitRecorded(ctx context.Context, st *store.Store, it BatchIt
 	done(BatchEvent{Outcome: kind, Reply: reply, Err: err, Recorded: true})
 }
 
-// NeedsCheck reports whether sub has a job worth asking the server about:
-// accepted, not hidden, and not finished — a completed job whose result is
-// not saved yet still needs its check (CheckRecorded saves it).
+// RecordedState is what the history says of sub's job, as of its last
+// check: a 404 recorded in a status event is NotFound, anything else is
+// the recorded status classified (Pending before any check).
+func RecordedState(sub *store.Submission) JobState {
+	if sub.StatusHTTPStatus == http.StatusNotFound && sub.ServerStatus == "" {
+		return NotFound
+	}
+	return Classify(sub.ServerStatus)
+}
+
+// Checkable reports whether sub names a job that can be asked about: a
+// batch id and an account id, from a reply that accepted the upload or,
+// with an unknown outcome, named the job without confirming it.
+func Checkable(sub *store.Submission) bool {
+	return (sub.Outcome == store.OutcomeSubmitted || sub.Outcome == store.OutcomeUnknown) &&
+		sub.BatchID != "" && sub.AccountID != ""
+}
+
+// NeedsCheck reports whether sub has a job worth asking the server about
+// unasked: checkable, not hidden, and not finished — a completed job whose
+// result is not saved yet still needs its check (CheckRecorded saves it).
+// A job the server does not know (NotFound) is left alone until asked.
 func NeedsCheck(sub *store.Submission) bool {
-	if sub.Outcome != store.OutcomeSubmitted || sub.Hidden || sub.BatchID == "" || sub.AccountID == "" {
+	if sub.Hidden || !Checkable(sub) {
 		return false
 	}
-	switch Classify(sub.ServerStatus) {
+	switch RecordedState(sub) {
 	case Completed:
 		return sub.ResultPath == ""
-	case Failed:
+	case Failed, NotFound:
 		return false
 	}
 	return true
 }
 
+// NoJobReason says why sub has no job to check or fetch, for a submission
+// that is not Checkable.
+func NoJobReason(sub *store.Submission) string {
+	msg := ""
+	if sub.Message != "" {
+		msg = ": " + sub.Message
+	}
+	switch {
+	case sub.Outcome == store.OutcomeUnknown && sub.BatchID != "":
+		return "the reply named batch " + sub.BatchID + " but no account id, so the job cannot be checked; resubmitting may create a duplicate" + msg
+	case sub.Outcome == store.OutcomeUnknown:
+		return "the upload's outcome is unknown: a batch job may exist, but no batch id came back to check it with; resubmitting may create a duplicate" + msg
+	case sub.Outcome == store.OutcomeFailed:
+		return "the upload failed, so there is no batch job" + msg
+	case sub.Outcome == store.OutcomeInterrupted:
+		return "the upload was interrupted, so there is no batch job" + msg
+	case sub.Outcome == store.OutcomeUploading:
+		if store.ProcessAlive(sub.Host, sub.PID, sub.Started) {
+			return fmt.Sprintf("still uploading (process %d on %s); no batch id yet", sub.PID, sub.Host)
+		}
+		return "the upload was interrupted (its process is gone), so there is no batch job"
+	}
+	return "no batch id recorded"
+}
+
 // CheckResult is what CheckRecorded found and recorded.
 type CheckResult struct {
+	// Job is the server's answer; for NotFound, a Job with the batch id
+	// and the server's message and no status.
 	Job        *Job
 	State      JobState
 	ResultPath string // the saved result, when completed (new or from before)
@@ -210,12 +259,27 @@ type CheckResult struct {
 // CheckRecorded fetches a submission's job status and records it: a status
 // event when the status changed, and, the first time the job is seen
 // completed, its result saved under the results folder (so it survives
-// server-side expiry) with the path in that event.
+// server-side expiry) with the path in that event. A 404 is recorded too,
+// as a status event with http_status 404 and no status: the job is
+// NotFound, which is a state, not an error.
 func (c *Client) CheckRecorded(ctx context.Context, st *store.Store, sub store.Submission) (*CheckResult, error) {
-	if sub.BatchID == "" || sub.AccountID == "" {
-		return nil, fmt.Errorf("%s: no batch id: the server never accepted this upload", filepath.Base(sub.File))
+	if !Checkable(&sub) {
+		return nil, fmt.Errorf("%s: %s", filepath.Base(sub.File), NoJobReason(&sub))
 	}
 	job, err := c.Status(ctx, sub.AccountID, sub.BatchID)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusNotFound {
+		res := &CheckResult{Job: &Job{BatchID: sub.BatchID, Message: apiErr.summary()}, State: NotFound}
+		if RecordedState(&sub) == NotFound && sub.Message == res.Job.Message {
+			return res, nil // nothing new to record
+		}
+		ev := store.Event{Kind: store.KindStatus, ID: sub.ID, HTTPStatus: http.StatusNotFound, Message: res.Job.Message}
+		if err := st.Append(ctx, ev); err != nil {
+			return res, err
+		}
+		res.Recorded = true
+		return res, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +301,7 @@ func (c *Client) CheckRecorded(ctx context.Context, st *store.Store, sub store.S
 		res.ResultPath = path
 		ev.ResultPath = path
 	}
-	if ev.ResultPath == "" && job.Status == sub.ServerStatus && ev.Message == sub.Message {
+	if ev.ResultPath == "" && job.Status == sub.ServerStatus && sub.StatusHTTPStatus == 0 && ev.Message == sub.Message {
 		return res, nil // nothing new to record
 	}
 	if err := st.Append(ctx, ev); err != nil {

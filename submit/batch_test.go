@@ -183,6 +183,10 @@ func TestRunBatchRecordsBeforeUploading(t *testing.T) {
 					e.Endpoint != "audio-prod" || e.Model != "whisper-v3" || e.Options["response_format"] != "json" {
 					t.Errorf("%s: started event %+v", name, e)
 				}
+				// A file under 2 MiB is fingerprinted whole.
+				if want := "v1:17115:" + fileSHA256(t, it.File); e.Fingerprint != want {
+					t.Errorf("%s: started fingerprint %q, want %q", name, e.Fingerprint, want)
+				}
 			case e.ID == id && e.Kind == store.KindSubmitted:
 				if e.BatchID != ev.Reply.BatchID || e.AccountID != "fake-account" || e.EndpointID != "audio-prod" {
 					t.Errorf("%s: submitted event %+v, reply %+v", name, e, ev.Reply)
@@ -613,5 +617,75 @@ func TestSaveResultWriteFails(t *testing.T) {
 	}
 	if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a truncated result was saved: %v", err)
+	}
+}
+
+// TestCheckRecordedNotFound: a 404 is the state "not found", recorded once
+// as a status event with http_status 404 and no status; the job is then
+// left out of background checks, and a check on request asks again.
+func TestCheckRecordedNotFound(t *testing.T) {
+	fake := startFake(t, fakeapi.Config{Faults: faults(t, "s1-2:404")})
+	c, _ := newClient(t, fake.URL(), nil)
+	st := openStore(t)
+	sub := submitOne(t, c, st, fixture("hello.wav"), submit.Options{})
+	ctx := context.Background()
+	for i, wantRecorded := range []bool{true, false} {
+		res, err := c.CheckRecorded(ctx, st, sub)
+		if err != nil || res.State != submit.NotFound || res.Recorded != wantRecorded || res.State.String() != "not found" {
+			t.Fatalf("check %d: %+v, %v", i+1, res, err)
+		}
+		sub = loadSub(t, st, sub.ID)
+		if submit.RecordedState(&sub) != submit.NotFound || submit.NeedsCheck(&sub) || !strings.Contains(sub.Message, "HTTP 404") {
+			t.Fatalf("check %d: recorded %+v; NeedsCheck %v", i+1, sub, submit.NeedsCheck(&sub))
+		}
+	}
+	evs := historyEvents(t, st)
+	last := evs[len(evs)-1]
+	if got := kindsOf(evs, sub.ID); !slices.Equal(got, []store.Kind{store.KindStarted, store.KindSubmitted, store.KindStatus}) ||
+		last.HTTPStatus != 404 || last.Status != "" {
+		t.Errorf("history %v, last event %+v", got, last)
+	}
+	// Asked again, the server knows the job after all.
+	res, err := c.CheckRecorded(ctx, st, sub)
+	if err != nil || res.State != submit.Completed || !res.Recorded {
+		t.Fatalf("third check: %+v, %v", res, err)
+	}
+	sub = loadSub(t, st, sub.ID)
+	if submit.RecordedState(&sub) != submit.Completed || sub.StatusHTTPStatus != 0 || sub.ResultPath == "" {
+		t.Errorf("after it was found: %+v", sub)
+	}
+}
+
+// TestUnknownNamedJobIsRecordedAndChecked: a reply that named a batch id
+// without confirming the submission is recorded as unknown with that id,
+// and the job is checked like any other.
+func TestUnknownNamedJobIsRecordedAndChecked(t *testing.T) {
+	fake := startFake(t, fakeapi.Config{Faults: faults(t, "1:not-submitted=queued-maybe")})
+	c, _ := newClient(t, fake.URL(), nil)
+	st := openStore(t)
+	var log batchLog
+	file := fixture("hello.wav")
+	c.RunBatch(context.Background(), st, []submit.BatchItem{{File: file}}, 1, log.on)
+	ev := log.done(t)[file]
+	if ev.Outcome != store.KindUnknown || ev.Reply == nil || ev.Reply.BatchID == "" || !ev.Recorded {
+		t.Fatalf("done: %+v", ev)
+	}
+	sub := loadSub(t, st, ev.Item.ID)
+	if sub.Outcome != store.OutcomeUnknown || sub.BatchID != ev.Reply.BatchID || sub.AccountID != "fake-account" ||
+		!strings.Contains(sub.Message, `status "queued-maybe"`) || sub.HTTPStatus != 200 {
+		t.Fatalf("recorded %+v", sub)
+	}
+	if !submit.Checkable(&sub) || !submit.NeedsCheck(&sub) {
+		t.Fatal("an unknown outcome with a batch id is not checked")
+	}
+	res, err := c.CheckRecorded(context.Background(), st, sub)
+	if err != nil || res.State != submit.NotFound { // the fake made no job
+		t.Fatalf("check: %+v, %v", res, err)
+	}
+	// Without a batch id there is nothing to check, and the reason says
+	// what unknown means.
+	sub.BatchID = ""
+	if submit.Checkable(&sub) || !strings.Contains(submit.NoJobReason(&sub), "a batch job may exist, but no batch id came back to check it with") {
+		t.Errorf("no batch id: %q", submit.NoJobReason(&sub))
 	}
 }

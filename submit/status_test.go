@@ -254,9 +254,9 @@ func TestStatusFaults(t *testing.T) {
 		// The timeouts end the faulty first check; the second must beat
 		// them on a loaded machine too.
 		{name: "hang then fine", faults: "s1:hang", requests: 2,
-			client: func(c *submit.Config) { c.ResponseHeaderTimeout = 500 * time.Millisecond }},
-		{name: "trickle then fine", faults: "s1:trickle", requests: 2,
-			client: func(c *submit.Config) { c.ReplyTimeout = 500 * time.Millisecond }},
+			client: func(c *submit.Config) { c.StatusHeaderTimeout = 500 * time.Millisecond }},
+		{name: "reply stalls then fine", faults: "s1:stall-reply", requests: 2,
+			client: func(c *submit.Config) { c.ReplyIdleTimeout = 500 * time.Millisecond }},
 		{name: "503 every time", faults: "s*:503", requests: 3, wantErr: &apiErr,
 			msg: []string{"HTTP 503", "gave up after 3 tries", "try again later"}},
 		{name: "401", faults: "s1:401", requests: 1, wantErr: &apiErr, msg: []string{"HTTP 401", "check FIREWORKS_API_KEY"}},

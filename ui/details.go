@@ -369,6 +369,8 @@ func (s *detailsScreen) transcriptView(sub *store.Submission, h int) string {
 	switch {
 	case submit.NeedsCheck(sub):
 		msg += " It is checked in the background; r checks now."
+	case submit.Checkable(sub) && submit.RecordedState(sub) == submit.NotFound:
+		msg += " The server does not know this job: it may have expired. r asks again; x resubmits this file."
 	case sub.Outcome == store.OutcomeUnknown || sub.Outcome == store.OutcomeInterrupted || sub.Outcome == store.OutcomeFailed:
 		msg += " x resubmits this file."
 	}

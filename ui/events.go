@@ -368,8 +368,8 @@ func (m *Model) recheck(id string, now time.Time) tea.Cmd {
 	switch {
 	case sub == nil:
 		return nil
-	case sub.BatchID == "":
-		m.notice = notice{text: "no batch id: the server never accepted this upload; x resubmits it", kind: noticeWarn}
+	case !submit.Checkable(sub):
+		m.notice = notice{text: submit.NoJobReason(sub) + "; x resubmits it", kind: noticeWarn}
 		return nil
 	case !m.hasKey():
 		m.notice = notice{text: "no API key: set FIREWORKS_API_KEY or submit a file to enter one", kind: noticeWarn}
@@ -425,9 +425,13 @@ func (m *Model) onChecked(msg statusCheckedMsg, now time.Time) tea.Cmd {
 	default:
 		// A job finished: say so even when the check ran in the background.
 		m.polls.forget(msg.id)
-		if msg.res.State == submit.Completed {
+		switch msg.res.State {
+		case submit.Completed:
 			m.notice = notice{text: name + ": completed; transcript saved to " + msg.res.ResultPath}
-		} else {
+		case submit.NotFound:
+			m.notice = notice{text: name + ": not found: the server does not know this job (" + msg.res.Job.Message +
+				"); no more background checks, r asks again", kind: noticeWarn}
+		default:
 			m.notice = notice{text: name + ": " + msg.res.Job.Status + ": " + msg.res.Job.Message, kind: noticeWarn}
 		}
 	}

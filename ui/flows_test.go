@@ -423,3 +423,50 @@ func TestCompactsAtStart(t *testing.T) {
 		t.Fatalf("the table lost rows:\n%s", d.screen())
 	}
 }
+
+// TestNotFoundStopsBackgroundChecks: a job the server answers 404 for shows
+// as "∅ not found", is no longer checked in the background, and r asks
+// again.
+func TestNotFoundStopsBackgroundChecks(t *testing.T) {
+	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Status: map[int]fakeapi.Fault{0: {Kind: fakeapi.NotFound}}}})
+	d := drive(t, New(e.deps, Options{}))
+	d.size(120, 30)
+	submitFromForm(t, d, "hello.wav")
+	d.waitFor("the not found row", 10*time.Second, func(s string) bool { return strings.Contains(s, "∅ not found") })
+	// Background checks run every 20-50 ms here: after a few of those
+	// intervals, none came.
+	n := e.fake.StatusCount()
+	deadline := time.Now().Add(400 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		d.pump()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if m := e.fake.StatusCount(); m != n {
+		t.Fatalf("%d background checks of a job that is not found", m-n)
+	}
+	subs := loadHistory(t, e.st)
+	if len(subs) != 1 || subs[0].StatusHTTPStatus != 404 || subs[0].ServerStatus != "" {
+		t.Fatalf("history: %+v", subs)
+	}
+	d.key("r")
+	d.waitFor("the check on request", 5*time.Second, func(s string) bool {
+		return e.fake.StatusCount() == n+1 && strings.Contains(s, "not found: the server does not know this job")
+	})
+}
+
+// TestRecheckUnknownSaysWhatUnknownMeans: r on an unknown outcome without a
+// batch id explains that a job may exist but cannot be checked.
+func TestRecheckUnknownSaysWhatUnknownMeans(t *testing.T) {
+	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{1: {Kind: fakeapi.ServerError}}}})
+	d := drive(t, New(e.deps, Options{}))
+	d.size(200, 30)
+	submitFromForm(t, d, "hello.wav")
+	d.waitFor("the unknown outcome", 10*time.Second, func(s string) bool { return strings.Contains(s, "unknown outcome") })
+	d.key("tab")
+	d.waitFor("the unknown row", 5*time.Second, func(s string) bool { return strings.Contains(s, "? unknown") })
+	d.key("r")
+	if scr := d.screen(); !strings.Contains(scr, "a batch job may exist, but no batch id came back to check it with") ||
+		strings.Contains(scr, "never accepted") {
+		t.Fatalf("r on an unknown outcome:\n%s", scr)
+	}
+}

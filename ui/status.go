@@ -32,14 +32,20 @@ func statusOf(g Glyphs, s *store.Submission, uploading, elsewhere bool) (string,
 	case store.OutcomeFailed:
 		return g.Cross + " failed", kindFailed
 	case store.OutcomeUnknown:
-		return g.Question + " unknown", kindWarn
+		// A reply that named a job without confirming it: once a check
+		// found the job, its state is what matters.
+		if !submit.Checkable(s) || s.ServerStatus == "" && s.StatusHTTPStatus == 0 {
+			return g.Question + " unknown", kindWarn
+		}
 	case store.OutcomeInterrupted:
 		return g.Bang + " interrupted", kindWarn
 	}
-	if s.ServerStatus == "" {
+	if s.ServerStatus == "" && s.StatusHTTPStatus == 0 {
 		return g.Dots + " submitted", kindPending
 	}
-	switch submit.Classify(s.ServerStatus) {
+	switch submit.RecordedState(s) {
+	case submit.NotFound:
+		return g.Gone + " not found", kindFailed
 	case submit.Completed:
 		if s.ResultPath != "" {
 			return g.Check + " completed", kindOK

@@ -40,14 +40,14 @@ type Styles struct {
 
 // Glyphs mark states and selection so that nothing depends on colour.
 type Glyphs struct {
-	Check, Cross, Dots, Up, Bang, Question string
-	Cursor, Mark, Unmarked                 string
-	BarFull, BarEmpty                      string
-	Rule, HelpSep, Ellipsis                string
+	Check, Cross, Dots, Up, Bang, Question, Gone string
+	Cursor, Mark, Unmarked                       string
+	BarFull, BarEmpty                            string
+	Rule, HelpSep, Ellipsis                      string
 }
 
 var unicodeGlyphs = Glyphs{
-	Check: "✓", Cross: "✗", Dots: "◌", Up: "↑", Bang: "!", Question: "?",
+	Check: "✓", Cross: "✗", Dots: "◌", Up: "↑", Bang: "!", Question: "?", Gone: "∅",
 	Cursor: "›", Mark: "●", Unmarked: "○",
 	BarFull: "█", BarEmpty: "░",
 	Rule: "─", HelpSep: " • ", Ellipsis: "…",
@@ -55,7 +55,7 @@ var unicodeGlyphs = Glyphs{
 
 // asciiGlyphs are for TERM=dumb, where box and symbol characters may not draw.
 var asciiGlyphs = Glyphs{
-	Check: "+", Cross: "x", Dots: "~", Up: "^", Bang: "!", Question: "?",
+	Check: "+", Cross: "x", Dots: "~", Up: "^", Bang: "!", Question: "?", Gone: "-",
 	Cursor: ">", Mark: "*", Unmarked: "-",
 	BarFull: "#", BarEmpty: "-",
 	Rule: "-", HelpSep: " | ", Ellipsis: "...",
