@@ -428,8 +428,9 @@ func TestCompactsAtStart(t *testing.T) {
 // as "∅ not found", is no longer checked in the background, and r asks
 // again.
 func TestNotFoundStopsBackgroundChecks(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Status: map[int]fakeapi.Fault{0: {Kind: fakeapi.NotFound}}}})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(120, 30)
 	submitFromForm(t, d, "hello.wav")
 	d.waitFor("the not found row", 10*time.Second, func(s string) bool { return strings.Contains(s, "∅ not found") })
@@ -457,8 +458,9 @@ func TestNotFoundStopsBackgroundChecks(t *testing.T) {
 // TestRecheckUnknownSaysWhatUnknownMeans: r on an unknown outcome without a
 // batch id explains that a job may exist but cannot be checked.
 func TestRecheckUnknownSaysWhatUnknownMeans(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{1: {Kind: fakeapi.ServerError}}}})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(200, 30)
 	submitFromForm(t, d, "hello.wav")
 	d.waitFor("the unknown outcome", 10*time.Second, func(s string) bool { return strings.Contains(s, "unknown outcome") })

@@ -61,6 +61,7 @@ func TestRateIgnoresTheFirstBurst(t *testing.T) {
 // status) is not tracked, whether seen at startup or later; one the server
 // reported a status for again is.
 func TestPollerLeavesNotFoundAlone(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	p := newPoller(time.Second, time.Minute)
 	gone := &store.Submission{ID: "gone", Outcome: store.OutcomeSubmitted, BatchID: "b", AccountID: "a", StatusHTTPStatus: 404}
@@ -80,6 +81,7 @@ func TestPollerLeavesNotFoundAlone(t *testing.T) {
 // TestStatusWords: every state has a glyph and a word; not found too, and
 // an unknown outcome whose job was found shows the job's state.
 func TestStatusWords(t *testing.T) {
+	t.Parallel()
 	unknownFound := store.Submission{Outcome: store.OutcomeUnknown, BatchID: "b", AccountID: "a", ServerStatus: "processing"}
 	for _, tt := range []struct {
 		sub    store.Submission
