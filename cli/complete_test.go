@@ -77,6 +77,7 @@ func job(n int, file, batch string, statuses ...string) []store.Event {
 // out; local ids complete once one is begun; --history works before or
 // after the command; no request reaches the API.
 func TestCompleteIDs(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{})
 	hist := filepath.Join(h.dir, "other", "history.jsonl")
 	hidden := job(4, "d.wav", "batch-d", "completed")
@@ -126,6 +127,7 @@ func TestCompleteIDs(t *testing.T) {
 // then also what all the matches share, so that the shell never completes
 // into the newest ones and hides the rest.
 func TestCompleteIDsMany(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{})
 	var subs [][]store.Event
 	t0 := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
@@ -166,6 +168,7 @@ func TestCompleteIDsMany(t *testing.T) {
 // UI and on submit (the shell keeps those that match what was typed);
 // free-text flags offer nothing.
 func TestCompleteFlagValues(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{})
 	for name, want := range flagValues {
 		for _, cmd := range [][]string{{"submit"}, {}} {
@@ -183,6 +186,7 @@ func TestCompleteFlagValues(t *testing.T) {
 // TestMistypedCommand: a word that is neither a file nor a command, but
 // close to one, is answered with the command, exit 2.
 func TestMistypedCommand(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{})
 	res := h.run("stauts")
 	if res.code != 2 || oneLine(t, "stderr", res.errOut) != "fwbatch: stauts: no such file or folder, nor a command; did you mean `fwbatch status`?" {

@@ -15,6 +15,7 @@ import (
 // real audio file that submit accepts; one the user changed or deleted
 // comes back, one the user added stays.
 func TestDemoRecordings(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "demo", "recordings")
 	got, err := unpackDemoRecordings(dir)
 	if err != nil || got != dir {

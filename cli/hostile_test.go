@@ -28,6 +28,7 @@ func noKeyPiece(t *testing.T, what, s string) {
 // message leaks none of it to stdout, stderr, the history or the debug log,
 // wherever the message is cut.
 func TestKeyEchoedAtAnOffset(t *testing.T) {
+	t.Parallel()
 	for _, offset := range []string{"0", "175", "190", "199"} {
 		t.Run(offset, func(t *testing.T) {
 			h := newHarness(t, fakeapi.Config{Faults: mustFaults(t, "1:echo-key="+offset+",s1:echo-key="+offset)})
@@ -59,6 +60,7 @@ func TestKeyEchoedAtAnOffset(t *testing.T) {
 // recorded; status checks it, the server does not know it, and it is "not
 // found" from then on, in status, list and their --json, until asked again.
 func TestUnconfirmedJobBecomesNotFound(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{Faults: mustFaults(t, "1:not-submitted,2:not-submitted-noid")})
 	file := h.audio("hello.wav", "talk.wav")
 	res := h.run("submit", file)
@@ -112,6 +114,7 @@ func TestUnconfirmedJobBecomesNotFound(t *testing.T) {
 // TestStatusSilentServer: a server that takes status requests and never
 // answers ends a check after 3 tries, saying it timed out.
 func TestStatusSilentServer(t *testing.T) {
+	// Not parallel: it changes the client configuration of every command (clientConfig).
 	defer func(old func(*submit.Config)) { clientConfig = old }(clientConfig)
 	old := clientConfig
 	clientConfig = func(c *submit.Config) {
@@ -138,6 +141,7 @@ func TestStatusSilentServer(t *testing.T) {
 // TestUntrustedCertificate: an https server whose certificate is not
 // trusted fails at once, saying so and what to do.
 func TestUntrustedCertificate(t *testing.T) {
+	// Not parallel: it reads the retry waits of every client (takeSleeps).
 	h := newHarness(t, fakeapi.Config{TLS: true})
 	file := h.audio("hello.wav", "talk.wav")
 	res := h.run("submit", file)

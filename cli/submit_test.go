@@ -60,6 +60,7 @@ var submittedLine = regexp.MustCompile(`^(\S+) submitted batch_id=(\S+) account_
 // format, and once with every advanced field set, and checks what the fake
 // received and what the history holds.
 func TestSubmitConformance(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{})
 	file := h.audio("hello.flac", "talk.flac")
 	type tc struct {
@@ -145,6 +146,7 @@ func TestSubmitConformance(t *testing.T) {
 
 // TestSubmitJSON checks the --json line.
 func TestSubmitJSON(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{Faults: mustFaults(t, "2:401")})
 	good := h.audio("hello.mp3", "a.mp3")
 	bad := h.audio("hello.ogg", "b.ogg")
@@ -192,6 +194,7 @@ func mustFaults(t *testing.T, spec string) fakeapi.Faults {
 // code, the one-line message (HTTP status and next step), the history's
 // event, and that retries happen exactly where the API doc allows them.
 func TestSubmitFaults(t *testing.T) {
+	// Not parallel: it reads the retry waits of every client (takeSleeps).
 	const dup = "outcome unknown: a batch job may have been created; resubmitting may create a duplicate"
 	tests := []struct {
 		name     string
@@ -303,6 +306,7 @@ func TestSubmitFaults(t *testing.T) {
 // TestSubmitWrongKey: a server that echoes the refused key in its message
 // never gets it shown.
 func TestSubmitWrongKey(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{APIKey: "the-right-key"})
 	file := h.audio("hello.wav", "talk.wav")
 	res := h.run("submit", file)
@@ -322,6 +326,7 @@ func TestSubmitWrongKey(t *testing.T) {
 // TestSubmitBadFiles: a clear error naming the file, no request, and no
 // history event, for every kind of file the API cannot take.
 func TestSubmitBadFiles(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{})
 	dir := filepath.Join(h.dir, "bad")
 	os.MkdirAll(dir, 0o755)
@@ -396,6 +401,7 @@ func TestSubmitBadFiles(t *testing.T) {
 // TestSubmitUsage: usage and setup errors exit 2 with one line, before any
 // request or history event.
 func TestSubmitUsage(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{})
 	file := h.audio("hello.wav", "talk.wav")
 	tests := []struct {
@@ -451,6 +457,7 @@ func TestSubmitUsage(t *testing.T) {
 // TestSubmitFolder: a folder means the audio files directly inside it,
 // any case of extension, not its subfolders; a file named twice goes once.
 func TestSubmitFolder(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{})
 	a := h.audio("hello.flac", "rec/a.flac")
 	b := h.audio("hello.mp3", "rec/B.MP3")
@@ -480,6 +487,7 @@ func TestSubmitFolder(t *testing.T) {
 
 // TestSubmitConcurrency: --concurrency uploads run at once, never more.
 func TestSubmitConcurrency(t *testing.T) {
+	t.Parallel()
 	var cur, peak atomic.Int32
 	h := newWrappedHarness(t, fakeapi.Config{Latency: 50 * time.Millisecond}, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

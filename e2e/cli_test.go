@@ -33,6 +33,7 @@ func run(t *testing.T, env []string, args ...string) (stdout, stderr string, cod
 // TestGNUFlags: global flags before the command, --flag=value and the
 // short -j, as the README shows them, on the built binary.
 func TestGNUFlags(t *testing.T) {
+	t.Parallel()
 	f := startFake(t)
 	u := newUser(t, f)
 	dir := audioDir(t, map[string]string{"talk.flac": "hello.flac"}, 0)
@@ -88,6 +89,7 @@ func TestGNUFlags(t *testing.T) {
 // bash that sourced it (with the bash-completion package, as the README
 // says), `fwbatch status <TAB>` completes the batch id in the history.
 func TestBashCompletion(t *testing.T) {
+	t.Parallel()
 	script, errOut, code := run(t, nil, "completion", "bash")
 	if code != 0 || !strings.Contains(script, "complete -o default -F __start_fwbatch fwbatch") {
 		t.Fatalf("completion bash: exit %d, stderr %q", code, errOut)
@@ -140,6 +142,7 @@ func TestBashCompletion(t *testing.T) {
 // TestManPage: `fwbatch man` is a man page that groff renders without a
 // warning, listing the commands and flags.
 func TestManPage(t *testing.T) {
+	t.Parallel()
 	page, errOut, code := run(t, nil, "man")
 	if code != 0 || !strings.HasPrefix(page, ".TH ") {
 		t.Fatalf("man: exit %d, stderr %q, page starts %q", code, errOut, page[:min(len(page), 40)])
@@ -170,6 +173,7 @@ func TestManPage(t *testing.T) {
 // TestDemoRecordings: `fwbatch --demo` with no path opens on the bundled
 // sample recordings, and a submitted one comes back with the words it says.
 func TestDemoRecordings(t *testing.T) {
+	t.Parallel()
 	u := newUser(t, nil)
 	s := tmuxtest.Start(t, 100, 30, u.env, fwbatch, "--demo")
 	scr := s.WaitText(wait, "4 audio file(s)")

@@ -23,6 +23,7 @@ import (
 // cache; VERIFY=0 leaves that to releases, as it rebuilds the standard
 // library.)
 func TestReleaseScript(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds fwbatch twice with -trimpath")
 	}

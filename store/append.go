@@ -235,7 +235,7 @@ func (af *appendFile) dropPartial(n int64) {
 }
 
 func (af *appendFile) sync() error {
-	if err := af.f.Sync(); err != nil {
+	if err := af.s.syncFile(af.f); err != nil {
 		return writeError(af.s.path, "flush the history file to disk (fsync)", err)
 	}
 	if af.created {

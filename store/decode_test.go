@@ -13,6 +13,7 @@ import (
 )
 
 func TestDecodeClasses(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		line   string
 		class  lineClass
@@ -54,6 +55,7 @@ func TestDecodeClasses(t *testing.T) {
 // The fast path must take what Append writes, or Load gets slow: this
 // guards the speed, the fuzz target guards the correctness.
 func TestFastPathTakesWhatAppendWrites(t *testing.T) {
+	t.Parallel()
 	mt := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
 	evs := append(sampleEvents(7, mt),
 		Event{Kind: KindFailed, ID: "x", HTTPStatus: 400, Message: `bad "request": <html> & tabs	and
@@ -86,6 +88,7 @@ newlines, é ü 日本 🎧, \back\slash`},
 }
 
 func TestNextSpecial(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	alphabet := []byte("ab\"\\\x00\x1f\x20\x7f\x80\xff /é")
 	for range 100_000 {
@@ -187,6 +190,7 @@ func FuzzDecodeLine(f *testing.F) {
 // serial path gives, bad lines, blank lines, long lines and torn tail
 // included.
 func TestParallelScanMatchesSerial(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "history.jsonl")
 	writeSampleHistory(t, path, 12_000)
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)

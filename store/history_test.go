@@ -17,6 +17,7 @@ func fold(evs ...Event) *History {
 }
 
 func TestFoldRules(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 	mt := at(-100)
@@ -114,6 +115,7 @@ func TestFoldRules(t *testing.T) {
 }
 
 func TestSubmissionsOrderAndHidden(t *testing.T) {
+	t.Parallel()
 	h := fold(
 		Event{Kind: KindStarted, ID: "b"},
 		Event{Kind: KindStatus, ID: "c"}, // no started: still listed, where it first appears
@@ -141,6 +143,7 @@ func TestSubmissionsOrderAndHidden(t *testing.T) {
 // submission exactly as all its lines do: that is what makes compaction
 // safe. Random event sequences over a few ids test it.
 func TestKeepersFoldTheSame(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
 	kinds := []Kind{KindStarted, KindSubmitted, KindFailed, KindUnknown, KindInterrupted, KindStatus, KindHidden}
 	pick := func(vals ...string) string { return vals[r.IntN(len(vals))] }

@@ -59,6 +59,7 @@ func checkSkim(t *testing.T, path string, pieces ...int) {
 // by a later append, NUL blocks, garbage, a newer format, a JSON array, a
 // 2 MiB line), Skim folds exactly what Load folds.
 func TestSkimFixtures(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for name, data := range fixtureFiles() {
 		path := filepath.Join(dir, name)
@@ -80,6 +81,7 @@ func TestSkimFixtures(t *testing.T) {
 // submissions in every state, interleaved, plus lines written by hand in
 // another key order and spacing.
 func TestSkimAgreesWithLoad(t *testing.T) {
+	t.Parallel()
 	for seed := range uint64(20) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "history.jsonl")
@@ -211,6 +213,7 @@ func writeRandomHistory(t *testing.T, path string, r *rand.Rand, n int) {
 // each kind of event lands in another piece than the one before: the
 // merge of pieces must give what one fold gives.
 func TestSkimPiecesFarApart(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	var rounds [6][]Event
 	for i := range 40 {

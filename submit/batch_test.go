@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -669,15 +668,8 @@ func TestSaveResult(t *testing.T) {
 // and other tests (and the test log) must not hit it.
 func TestSaveResultWriteFails(t *testing.T) {
 	if p := os.Getenv("FWBATCH_SAVE_RESULT_CHILD"); p != "" {
-		var lim syscall.Rlimit
-		if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
-			t.Skip(err)
-		}
-		lim.Cur = 1024
-		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
-			t.Skip(err)
-		}
-		err := submit.SaveResult(p, bytes.Repeat([]byte("x"), 4096))
+		var err error
+		withFileSizeLimit(t, 1024, func() { err = submit.SaveResult(p, bytes.Repeat([]byte("x"), 4096)) })
 		if err == nil || !strings.Contains(err.Error(), p) {
 			t.Errorf("SaveResult over the file size limit: %v", err)
 		}

@@ -94,11 +94,13 @@ func TestSubmitFaults(t *testing.T) {
 		{name: "reply trickles in time", faults: "1:trickle",
 			fake: func(c *fakeapi.Config) { c.TrickleEvery = time.Microsecond },
 			want: want{kind: store.KindSubmitted, requests: 1, jobs: 1}},
+		// A stall of a second: short enough for a quick test, long enough
+		// that a loaded machine's pauses in sending are not taken for one.
 		{name: "upload stalls then accepted", faults: "1:stall", big: true,
-			client: func(c *submit.Config) { c.StallTimeout = 300 * time.Millisecond },
+			client: func(c *submit.Config) { c.StallTimeout = time.Second },
 			want:   want{kind: store.KindSubmitted, requests: 2, waits: 1, jobs: 1}},
 		{name: "upload stalls every time", faults: "*:stall", big: true,
-			client: func(c *submit.Config) { c.StallTimeout = 300 * time.Millisecond; c.Retry.MaxAttempts = 2 },
+			client: func(c *submit.Config) { c.StallTimeout = time.Second; c.Retry.MaxAttempts = 2 },
 			want:   want{kind: store.KindFailed, errType: &stallErr, msg: []string{"upload stalled", "gave up after 2 tries", "nothing was submitted"}, requests: 2, waits: 1}},
 	}
 	for _, tt := range tests {
@@ -114,7 +116,9 @@ func TestSubmitFaults(t *testing.T) {
 				path = bigFile(t, bigSize)
 			}
 			var progress progressLog
-			sub, err := c.Submit(context.Background(), path, submit.Options{}, progress.add)
+			ctx, hung := bounded(t, "Submit with the fault "+tt.faults)
+			sub, err := c.Submit(ctx, path, submit.Options{}, progress.add)
+			hung()
 
 			if got := submit.OutcomeOf(err); got != tt.want.kind {
 				t.Errorf("outcome %s (%v), want %s", got, err, tt.want.kind)

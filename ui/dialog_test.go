@@ -48,7 +48,7 @@ func TestQuitDialog(t *testing.T) {
 	if err := os.Truncate(filepath.Join(e.audio, "hello.wav"), 8<<20); err != nil {
 		t.Fatal(err)
 	}
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	stopUploads(t, d)
 	d.size(80, 24)
 	submitFromForm(t, d, "hello.wav")
@@ -74,7 +74,7 @@ func TestQuitDialog(t *testing.T) {
 // id"), enter alone does not resubmit, y does.
 func TestResubmitDialog(t *testing.T) {
 	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{1: {Kind: fakeapi.ServerError}}}})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	stopUploads(t, d)
 	d.size(80, 24)
 	submitFromForm(t, d, "hello.wav")
@@ -116,7 +116,7 @@ func TestCancelUploadsDialog(t *testing.T) {
 	if err := os.Truncate(filepath.Join(e.audio, "hello.mp3"), 8<<20); err != nil {
 		t.Fatal(err)
 	}
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	stopUploads(t, d)
 	d.size(100, 30)
 	submitFromForm(t, d, "hello.mp3", "hello.wav")

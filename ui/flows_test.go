@@ -11,6 +11,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/fwbatch/fwbatch/internal/testchild"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit/fakeapi"
 )
@@ -49,8 +50,9 @@ func selectedLine(scr string) string {
 }
 
 func TestSubmitShowsBatchIDsInHistoryAndCompletes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{Polls: 1})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	submitFromForm(t, d, "hello.flac", "hello.wav")
 	scr := d.waitFor("History with both files", 10*time.Second, func(s string) bool {
@@ -73,8 +75,9 @@ func TestSubmitShowsBatchIDsInHistoryAndCompletes(t *testing.T) {
 }
 
 func TestUploadErrorIsOneLineWithNextStep(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{1: {Kind: fakeapi.Unauthorized}}}})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(120, 30)
 	submitFromForm(t, d, "hello.flac")
 	scr := d.waitFor("the failure", 10*time.Second, func(s string) bool { return strings.Contains(s, "failed") })
@@ -121,11 +124,12 @@ func writeSample(t *testing.T, st *store.Store, subs []store.Submission) {
 }
 
 func TestFilterHideAndCopy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	e.deps.PollFirst, e.deps.PollMax = time.Hour, time.Hour
 	hist := sampleHistory(t, e)
 	writeSample(t, e.st, hist)
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(80, 24)
 	d.key("tab")
 	d.waitFor("the history", 5*time.Second, func(s string) bool { return strings.Contains(s, "5 submissions") })
@@ -171,8 +175,9 @@ func TestFilterHideAndCopy(t *testing.T) {
 }
 
 func TestResubmitUnknownWarnsAboutDuplicates(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{1: {Kind: fakeapi.ServerError}}}})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(120, 30)
 	submitFromForm(t, d, "hello.wav")
 	d.waitFor("the unknown outcome", 10*time.Second, func(s string) bool { return strings.Contains(s, "unknown outcome") })
@@ -197,14 +202,15 @@ func TestResubmitUnknownWarnsAboutDuplicates(t *testing.T) {
 }
 
 func TestKeyPrompt(t *testing.T) {
+	t.Parallel()
 	for _, save := range []bool{true, false} {
 		t.Run(map[bool]string{true: "save", false: "dont-save"}[save], func(t *testing.T) {
 			e := newEnv(t, fakeapi.Config{APIKey: testKey})
 			e.deps.APIKey = ""
 			var saved []string
 			e.deps.SaveKey = func(k string) error { saved = append(saved, k); return nil }
-			var debug strings.Builder
-			d := drive(t, New(e.deps, Options{Debug: &debug}))
+			debug := e.opts.Debug.(*debugLog)
+			d := drive(t, New(e.deps, e.opts))
 			d.size(100, 30)
 			if !strings.Contains(d.screen(), "no key") {
 				t.Fatalf("header does not say there is no key:\n%s", d.screen())
@@ -237,6 +243,7 @@ func TestKeyPrompt(t *testing.T) {
 }
 
 func TestFilesExplainsWhatCannotBeOpened(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	if err := os.Symlink(filepath.Join(e.audio, "nowhere.wav"), filepath.Join(e.audio, "broken.wav")); err != nil {
 		t.Fatal(err)
@@ -244,7 +251,7 @@ func TestFilesExplainsWhatCannotBeOpened(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(e.audio, "pipe.mp3"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	for _, c := range []struct{ name, want string }{
 		{"broken.wav", "broken link"},
@@ -273,9 +280,24 @@ func TestFilesExplainsWhatCannotBeOpened(t *testing.T) {
 	})
 }
 
+// TestUnreadableFolderIsExplained: opening a folder that cannot be read
+// says so, naming it. Root reads any folder whatever its mode, so as root
+// the test runs again as user nobody (with the fixtures copied where nobody
+// can read them); what the child reports decides.
 func TestUnreadableFolderIsExplained(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() == 0 {
-		t.Skip("needs a non-root user: root reads any folder whatever its mode")
+		cmd, dir := testchild.AsNobody(t, "-test.run=^TestUnreadableFolderIsExplained$", "-test.count=1", "-test.v")
+		testchild.CopyTree(t, filepath.Join("..", "testdata", "audio"), filepath.Join(dir, "testdata", "audio"))
+		cmd.Dir = filepath.Join(dir, "ui")
+		if err := os.Mkdir(cmd.Dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		out := testchild.Output(t, "the test as user nobody", cmd)
+		if !strings.Contains(string(out), "--- PASS: TestUnreadableFolderIsExplained") {
+			t.Fatalf("the test as user nobody did not pass:\n%s", out)
+		}
+		return
 	}
 	e := newEnv(t, fakeapi.Config{})
 	locked := filepath.Join(e.audio, "more")
@@ -283,7 +305,7 @@ func TestUnreadableFolderIsExplained(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Chmod(locked, 0o755) })
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	d.key("enter") // the cursor starts on more/
 	if scr := d.screen(); !strings.Contains(scr, "cannot open "+locked+": permission denied") {
@@ -295,8 +317,9 @@ func TestUnreadableFolderIsExplained(t *testing.T) {
 // timestamps, on screen and in what is sent; a translation cannot be
 // diarized and the form says why.
 func TestDiarizeSetsWhatItNeeds(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	d.key("down", "enter")
 	d.waitFor("the form", 5*time.Second, func(s string) bool { return strings.Contains(s, "┃ Task") })
@@ -336,6 +359,7 @@ func TestDiarizeSetsWhatItNeeds(t *testing.T) {
 // TestCompactsAtStart: a history of mostly superseded events is compacted
 // in the background after the first load, without losing a submission.
 func TestCompactsAtStart(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	e.deps.PollFirst, e.deps.PollMax = time.Hour, time.Hour
 	const subs = 2000
@@ -352,7 +376,7 @@ func TestCompactsAtStart(t *testing.T) {
 	if err := e.st.Append(t.Context(), evs...); err != nil {
 		t.Fatal(err)
 	}
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	d.waitFor("the compaction notice", 10*time.Second, func(s string) bool { return strings.Contains(s, "history compacted: 36000 → 6000 lines") })
 	d.key("tab")
@@ -372,8 +396,9 @@ func TestCompactsAtStart(t *testing.T) {
 // as "∅ not found", is no longer checked in the background, and r asks
 // again.
 func TestNotFoundStopsBackgroundChecks(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Status: map[int]fakeapi.Fault{0: {Kind: fakeapi.NotFound}}}})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(120, 30)
 	submitFromForm(t, d, "hello.wav")
 	d.waitFor("the not found row", 10*time.Second, func(s string) bool { return strings.Contains(s, "∅ not found") })
@@ -401,8 +426,9 @@ func TestNotFoundStopsBackgroundChecks(t *testing.T) {
 // TestRecheckUnknownSaysWhatUnknownMeans: r on an unknown outcome without a
 // batch id explains that a job may exist but cannot be checked.
 func TestRecheckUnknownSaysWhatUnknownMeans(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{1: {Kind: fakeapi.ServerError}}}})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(200, 30)
 	submitFromForm(t, d, "hello.wav")
 	d.waitFor("the unknown outcome", 10*time.Second, func(s string) bool { return strings.Contains(s, "unknown outcome") })

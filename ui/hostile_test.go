@@ -61,7 +61,7 @@ func TestHostileNamesOnEveryScreen(t *testing.T) {
 		}
 	}
 	e.deps.StartDir = dir
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	stopUploads(t, d)
 	const w, h = 120, 40
 	d.size(w, h)

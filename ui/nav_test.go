@@ -21,7 +21,7 @@ func TestWrongKeyIsNotADeadEnd(t *testing.T) {
 	e.deps.APIKey = "fw-wrong-key-0000"
 	var saved []string
 	e.deps.SaveKey = func(k string) error { saved = append(saved, k); return nil }
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	stopUploads(t, d)
 	d.size(100, 30)
 	submitFromForm(t, d, "hello.wav")
@@ -123,7 +123,7 @@ func openForm(t *testing.T, d *driver) {
 // edits (and a second ctrl+c quits).
 func TestFormValuesSurviveEsc(t *testing.T) {
 	e := newEnv(t, fakeapi.Config{})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	openForm(t, d)
 	d.key("tab", "tab", "right", "right") // response format: srt
@@ -172,7 +172,7 @@ func TestEscClosesHelp(t *testing.T) {
 // timestamps switching it on had set; EN is taken as en.
 func TestDiarizeOffRestores(t *testing.T) {
 	e := newEnv(t, fakeapi.Config{})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	stopUploads(t, d)
 	d.size(100, 30)
 	openForm(t, d)
@@ -200,7 +200,7 @@ func TestDiarizeOffRestores(t *testing.T) {
 // quit); enter keeps the filter, esc clears it; : still types a path.
 func TestFilesFilter(t *testing.T) {
 	e := newEnv(t, fakeapi.Config{})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	d.waitFor("Files", 5*time.Second, func(s string) bool { return strings.Contains(s, "hello.mp3") })
 	d.key("/")
@@ -276,7 +276,7 @@ func TestFormSaysWhatWillNotBeSent(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(e.audio, "empty.wav"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	stopUploads(t, d)
 	d.size(120, 30)
 	for i := 0; i < 10 && !strings.Contains(selectedLine(d.screen()), "hello.flac"); i++ {
@@ -321,7 +321,7 @@ func TestUploadsKey(t *testing.T) {
 	if err := os.Truncate(filepath.Join(e.audio, "hello.wav"), 8<<20); err != nil {
 		t.Fatal(err)
 	}
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	stopUploads(t, d)
 	d.size(100, 30)
 	d.key("u")
@@ -344,7 +344,7 @@ func TestKeyPromptNamesTheConfigFile(t *testing.T) {
 	e.deps.APIKey = ""
 	e.deps.ConfigPath = "/home/me/.config/fwbatch/config.json"
 	e.deps.SaveKey = func(string) error { return nil }
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	d.key("K")
 	d.send(tea.PasteMsg{Content: "fw-a-key-to-save-1234"})

@@ -11,6 +11,7 @@ import (
 // more jobs due, no timer is set (the next result reschedules), so the UI
 // never spins on a 10 ms tick.
 func TestPollerDoesNotSpinWhileChecksAreBusy(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	p := newPoller(time.Second, time.Minute)
 	for i := range maxChecks + 2 {
@@ -37,6 +38,7 @@ func TestPollerDoesNotSpinWhileChecksAreBusy(t *testing.T) {
 // TestRateIgnoresTheFirstBurst: the socket buffers take the first
 // megabytes at once; the rate shown is the steady one after that.
 func TestRateIgnoresTheFirstBurst(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	u := &upload{tries: start}
 	add := func(d time.Duration, sent int64) float64 {
@@ -59,6 +61,7 @@ func TestRateIgnoresTheFirstBurst(t *testing.T) {
 // status) is not tracked, whether seen at startup or later; one the server
 // reported a status for again is.
 func TestPollerLeavesNotFoundAlone(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	p := newPoller(time.Second, time.Minute)
 	gone := &store.Submission{ID: "gone", Outcome: store.OutcomeSubmitted, BatchID: "b", AccountID: "a", StatusHTTPStatus: 404}
@@ -78,6 +81,7 @@ func TestPollerLeavesNotFoundAlone(t *testing.T) {
 // TestStatusWords: every state has a glyph and a word; not found too, and
 // an unknown outcome whose job was found shows the job's state.
 func TestStatusWords(t *testing.T) {
+	t.Parallel()
 	unknownFound := store.Submission{Outcome: store.OutcomeUnknown, BatchID: "b", AccountID: "a", ServerStatus: "processing"}
 	for _, tt := range []struct {
 		sub    store.Submission

@@ -28,7 +28,19 @@ func sampleHistory(t *testing.T, e *env) []store.Submission {
 	if err := os.MkdirAll(filepath.Dir(result), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(result, []byte(body), 0o600); err != nil {
+	// Tests run in parallel (and other test processes may too): write the
+	// shared file beside and rename it, so no reader sees it half written.
+	tmp, err := os.CreateTemp(filepath.Dir(result), "done-*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tmp.WriteString(body); err != nil {
+		t.Fatal(err)
+	}
+	if err := tmp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp.Name(), result); err != nil {
 		t.Fatal(err)
 	}
 	sub := func(i int, file string, outcome store.Outcome) store.Submission {
@@ -71,9 +83,9 @@ func onPage(t *testing.T, name string, opts ...Options) (*driver, *env) {
 	if name == "form" {
 		e.deps.StartFiles = []string{filepath.Join(e.audio, "hello.flac"), filepath.Join(e.audio, "hello.wav")}
 	}
-	var o Options
+	o := e.opts // with the test's debug log
 	if len(opts) > 0 {
-		o = opts[0]
+		o.Plain, o.NoColor = opts[0].Plain, opts[0].NoColor
 	}
 	m := New(e.deps, o)
 	d := drive(t, m)
@@ -134,6 +146,7 @@ func onPage(t *testing.T, name string, opts ...Options) (*driver, *env) {
 var pages = []string{"files", "form", "submit", "history", "help", "details", "key"}
 
 func TestScreensGolden(t *testing.T) {
+	t.Parallel()
 	for _, name := range pages {
 		for _, sz := range [][2]int{{60, 16}, {80, 24}, {120, 40}} {
 			t.Run(fmt.Sprintf("%s-%dx%d", name, sz[0], sz[1]), func(t *testing.T) {
@@ -177,6 +190,7 @@ func golden(t *testing.T, name, got string) {
 // TestEverySizeFits: from 0×0 to 300×100, on every screen, no panic, no line
 // wider than the terminal, no more lines than it has.
 func TestEverySizeFits(t *testing.T) {
+	t.Parallel()
 	widths := []int{0, 1, 2, 5, 10, 20, 40, 59, 60, 61, 79, 80, 81, 100, 119, 120, 200, 300}
 	heights := []int{0, 1, 2, 5, 10, 15, 16, 17, 23, 24, 40, 60, 100}
 	for _, name := range pages {

@@ -47,9 +47,9 @@ type Styles struct {
 // Glyphs mark states and selection so that nothing depends on colour.
 type Glyphs struct {
 	Check, Cross, Dots, Up, Bang, Question, Gone, Info string
-	Cursor, Mark, Unmarked                       string
-	BarFull, BarEmpty                            string
-	Rule, HelpSep, Ellipsis                      string
+	Cursor, Mark, Unmarked                             string
+	BarFull, BarEmpty                                  string
+	Rule, HelpSep, Ellipsis                            string
 }
 
 var unicodeGlyphs = Glyphs{

@@ -21,7 +21,7 @@ import (
 func TestFilesLoadsAfterStartingWithFiles(t *testing.T) {
 	e := newEnv(t, fakeapi.Config{})
 	e.deps.StartFiles = []string{filepath.Join(e.audio, "hello.wav")}
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	d.waitFor("the form", 5*time.Second, func(s string) bool { return strings.Contains(s, "ctrl+s submits") })
 	d.key("esc")
@@ -40,7 +40,7 @@ func TestTranscriptArrivingElsewhereIsKept(t *testing.T) {
 	done := hist[0]
 	pending := done
 	pending.ServerStatus, pending.ResultPath = "processing", ""
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	d.send(historyLoadedMsg{subs: []store.Submission{pending}})
 	d.send(openDetailsMsg{id: done.ID})
@@ -97,7 +97,7 @@ func TestOverallCountsEveryFileOfTheBatch(t *testing.T) {
 	e := newEnv(t, fakeapi.Config{ReadRate: 100_000})
 	e.deps.Concurrency = 1
 	e.deps.StartDir, _ = audioCopies(t, e, 4, 8<<20)
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	stopUploads(t, d)
 	d.size(120, 30)
 	d.key("a", "enter")
@@ -142,7 +142,7 @@ func lineOf(scr, text string) string {
 // sent says it waits for the server instead of sitting at ↑ 100%.
 func TestSubmittingShowsThisBatchOnly(t *testing.T) {
 	e := newEnv(t, fakeapi.Config{Latency: 1500 * time.Millisecond})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	stopUploads(t, d)
 	d.size(120, 30)
 	submitFromForm(t, d, "hello.flac")
@@ -165,7 +165,7 @@ func TestSubmittingShowsThisBatchOnly(t *testing.T) {
 // same files went again without a warning).
 func TestMarksAreClearedOnceSubmitted(t *testing.T) {
 	e := newEnv(t, fakeapi.Config{})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	stopUploads(t, d)
 	d.size(100, 30)
 	submitFromForm(t, d, "hello.flac", "hello.wav")
@@ -181,7 +181,7 @@ func TestMarksAreClearedOnceSubmitted(t *testing.T) {
 // (and the user told) when Files looks at the folder again.
 func TestVanishedMarkIsUnmarked(t *testing.T) {
 	e := newEnv(t, fakeapi.Config{})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	d.key("down", "space", "space") // hello.flac and hello.mp3
 	if !strings.Contains(d.screen(), "2 marked") {
@@ -205,7 +205,7 @@ func TestEnterOnFIFOKeepsOlderMarks(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(e.audio, "pipe.mp3"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	d.key("down", "space") // hello.flac
 	for i := 0; i < 10 && !strings.Contains(selectedLine(d.screen()), "pipe.mp3"); i++ {
@@ -232,7 +232,7 @@ func TestBackgroundSaveFailureIsShown(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.deps.PollMax = time.Hour // the checks back off, as they would for real
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	stopUploads(t, d)
 	d.size(120, 30)
 	submitFromForm(t, d, "hello.flac")
