@@ -1,13 +1,23 @@
-// Package cli parses fwbatch's command line and runs its subcommands.
+// Package cli is fwbatch's command line: its commands and flags (cobra),
+// their help, errors, version, completions and man page (styled by fang),
+// and the wiring of the UI and the API client to the history and config.
+//
+// Each command is one small file (newXxxCmd beside the code it runs); the
+// submission flags are registered by optionFlags.register, and the values
+// flags complete from are the table flagValues.
 package cli
 
 import (
+	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
+
+	"charm.land/fang/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 )
 
 // Exit codes, as PRODUCT.md documents them.
@@ -16,9 +26,6 @@ const (
 	ExitFailed = 1 // some item failed
 	ExitUsage  = 2 // usage or setup error
 )
-
-// Version is set at build time with -ldflags "-X github.com/fwbatch/fwbatch/cli.Version=…".
-var Version = "dev"
 
 // runner carries the process's streams and environment into the commands, so
 // tests can run them in-process.
@@ -34,99 +41,60 @@ func Main(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	return r.main(args)
 }
 
-// main dispatches to the command; tests call it with their own environment.
+// main runs one command line and returns its exit code; tests call it with
+// their own environment and streams.
 func (r *runner) main(args []string) int {
-	if len(args) > 0 {
-		switch args[0] {
-		case "submit":
-			return r.submitCmd(args[1:])
-		case "status":
-			return r.statusCmd(args[1:])
-		case "result":
-			return r.resultCmd(args[1:])
-		case "list":
-			return r.listCmd(args[1:])
-		case "version":
-			fmt.Fprintln(r.stdout, "fwbatch", Version)
-			return ExitOK
-		case "help":
-			return r.interactive([]string{"--help"})
-		}
-	}
-	return r.interactive(args)
-}
-
-// fail prints one line to stderr and returns the exit code.
-func (r *runner) fail(code int, format string, args ...any) int {
-	fmt.Fprintf(r.stderr, "fwbatch: "+format+"\n", args...)
-	return code
-}
-
-// parse parses args with fs, allowing flags after positional arguments
-// (`fwbatch submit talk.flac --diarize`). "--" ends the flags.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
-// newFlagSet returns a flag set whose errors and help go where fwbatch
-// wants them: help to stdout (exit 0), errors as one line to stderr (exit 2).
-func (r *runner) newFlagSet(name, usage, example string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fmt.Fprintf(r.stdout, "Usage: %s\n\n", usage)
-		fmt.Fprintln(r.stdout, "Flags:")
-		fs.SetOutput(r.stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-		if example != "" {
-			fmt.Fprintf(r.stdout, "\nExample:\n  %s\n", strings.ReplaceAll(example, "\n", "\n  "))
-		}
-	}
-	return fs
-}
-
-// parseOrExit parses flags; ok is false when the command should return code
-// at once (help was shown, or the flags were wrong).
-func (r *runner) parseOrExit(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
-	for _, a := range args {
-		if a == "--" {
-			break
-		}
-		if n := strings.TrimLeft(a, "-"); a != n && (strings.HasPrefix(n, "api-key") || strings.HasPrefix(n, "key")) {
-			return nil, r.fail(ExitUsage, "the API key is never taken as a flag (it would show in ps and shell history): set FIREWORKS_API_KEY instead"), false
-		}
-	}
-	// The flag package calls Usage on every parse error and on -h; the help
-	// text is wanted only for -h, once, and an error is one line.
-	usage := fs.Usage
-	fs.Usage = func() {}
-	pos, err := parse(fs, args)
-	fs.Usage = usage
+	root := r.newRootCmd()
+	root.SetArgs(args)
+	err := fang.Execute(context.Background(), root,
+		fang.WithVersion(buildInfo().String()),
+		fang.WithoutManpage(), // ours writes where the command's output goes, and is listed
+		fang.WithErrorHandler(r.printError),
+	)
+	var code exitCode
 	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fs.Usage()
-		return nil, ExitOK, false
-	case err != nil:
-		help := "fwbatch " + fs.Name() + " --help"
-		if fs.Name() == "fwbatch" {
-			help = "fwbatch --help"
-		}
-		return nil, r.fail(ExitUsage, "%v (see `%s`)", err, help), false
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &code):
+		return int(code)
 	}
-	return pos, 0, true
+	return ExitUsage // cobra's errors are all about the command line
+}
+
+// exitCode is how a command that printed its own errors tells main which
+// code to exit with.
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
+
+// run adapts a command body that prints its own errors and returns an
+// exit code to cobra.
+func run(body func(cmd *cobra.Command, args []string) int) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if code := body(cmd, args); code != ExitOK {
+			return exitCode(code)
+		}
+		return nil
+	}
+}
+
+// printError prints a command-line error (a flag or argument cobra
+// refused): one line, like every fwbatch error, so that scripts can read
+// it; on a terminal it wears fang's error badge.
+func (r *runner) printError(w io.Writer, styles fang.Styles, err error) {
+	if errors.As(err, new(exitCode)) {
+		return // the command has said what went wrong
+	}
+	if isTerminal(r.stderr) {
+		fmt.Fprintln(w, styles.ErrorHeader.UnsetMargins().String()+" "+err.Error())
+		return
+	}
+	fmt.Fprintln(w, "fwbatch: "+err.Error())
+}
+
+// fail prints one line to stderr and returns the exit code. The line is
+// made safe for a terminal (termsafe): it names files and quotes servers.
+func (r *runner) fail(code int, format string, args ...any) int {
+	fmt.Fprintln(r.stderr, "fwbatch: "+termsafe.Line(fmt.Sprintf(format, args...)))
+	return code
 }

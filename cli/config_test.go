@@ -2,11 +2,12 @@ package cli
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 
 	"github.com/fwbatch/fwbatch/submit"
 )
@@ -19,6 +20,7 @@ func testRunner(env map[string]string) (*runner, *bytes.Buffer, *bytes.Buffer) {
 // TestPrecedence: flags > environment > config file > defaults, for every
 // setting that has more than one source.
 func TestPrecedence(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
 	cfgDir := filepath.Join(home, "cfg")
 	vars := map[string]string{"HOME": home, "XDG_CONFIG_HOME": cfgDir, "XDG_STATE_HOME": filepath.Join(home, "state")}
@@ -30,7 +32,7 @@ func TestPrecedence(t *testing.T) {
 	setup := func(args ...string) (*env, submit.Options) {
 		t.Helper()
 		r, _, _ := testRunner(vars)
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 		var g globalFlags
 		var o optionFlags
 		g.register(fs)
@@ -81,6 +83,7 @@ func TestPrecedence(t *testing.T) {
 // TestConfigReadableByOthersIsRefused: a config file others can read may
 // leak the key; fwbatch refuses it and names the chmod that fixes it.
 func TestConfigReadableByOthersIsRefused(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
 	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, "cfg"), "XDG_STATE_HOME": filepath.Join(home, "state")}
 	path := filepath.Join(home, "cfg", "fwbatch", "config.json")
@@ -110,6 +113,7 @@ func TestConfigReadableByOthersIsRefused(t *testing.T) {
 // TestRememberAndSaveKey: the UI's remembered values and a saved key land in
 // the config file, 0600, and come back as defaults next time.
 func TestRememberAndSaveKey(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
 	env := map[string]string{"HOME": home, "XDG_STATE_HOME": filepath.Join(home, "state")}
 	r, _, _ := testRunner(env)

@@ -8,12 +8,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +38,9 @@ var sleeps struct {
 }
 
 func TestMain(m *testing.M) {
+	// The key is in the process's environment too (the commands read the
+	// harness's): code that reads it from there must not leak it either.
+	os.Setenv("FIREWORKS_API_KEY", canary)
 	clientConfig = func(c *submit.Config) {
 		c.Retry = submit.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Minute, MaxTotal: time.Hour}
 		c.Sleep = func(ctx context.Context, d time.Duration) error {
@@ -45,7 +50,8 @@ func TestMain(m *testing.M) {
 			return ctx.Err()
 		}
 		c.ResponseHeaderTimeout = time.Second // "hang" ends after this
-		c.ReplyTimeout = time.Second          // "trickle" ends after this
+		c.StatusHeaderTimeout = time.Second   // and for status checks
+		c.ReplyIdleTimeout = time.Second      // "stall-reply" ends after this
 		c.StallTimeout = 10 * time.Second
 	}
 	os.Exit(m.Run())
@@ -112,25 +118,66 @@ func newWrappedHarness(t *testing.T, cfg fakeapi.Config, wrap func(http.Handler)
 type result struct {
 	code        int
 	out, errOut string
+	hung        string // set when the command did not end within commandDeadline
 }
 
+// commandDeadline bounds every command a test runs: a command that hangs
+// (a wait that never ends, a stalled upload nobody notices) fails its test
+// in seconds, naming the command, instead of at go test's timeout. Every
+// command of these tests ends in well under a second on a quiet machine.
+const commandDeadline = 20 * time.Second
+
 // run runs `fwbatch args...` with --debug added, and checks that the key
-// shows nowhere in its output.
+// shows nowhere in its output. It fails the test when the command has not
+// ended within commandDeadline; call it from the test's goroutine.
 func (h *harness) run(args ...string) result {
+	h.t.Helper()
+	res := h.runWithin(args...)
+	if res.hung != "" {
+		h.t.Fatal(res.hung)
+	}
+	return res
+}
+
+// runWithin runs a command as run does; one that does not end within
+// commandDeadline is left running and reported in result.hung.
+func (h *harness) runWithin(args ...string) result {
 	h.t.Helper()
 	if len(args) > 0 {
 		args = append([]string{args[0], "--debug", h.debug}, args[1:]...)
 	}
 	var out, errOut bytes.Buffer
 	r := &runner{stdout: &out, stderr: &errOut, getenv: func(k string) string { return h.env[k] }}
-	code := r.main(args)
-	res := result{code, out.String(), errOut.String()}
+	done := make(chan int, 1)
+	go func() { done <- r.main(args) }()
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(commandDeadline):
+		return result{hung: fmt.Sprintf("fwbatch %s did not end within %s; its goroutines:\n%s",
+			strings.Join(args, " "), commandDeadline, fwbatchStacks())}
+	}
+	res := result{code: code, out: out.String(), errOut: errOut.String()}
 	for _, s := range []string{res.out, res.errOut} {
 		if strings.Contains(strings.ToLower(s), strings.ToLower(canary)) {
 			h.t.Errorf("fwbatch %s: the API key shows in the output:\n%s", strings.Join(args, " "), s)
 		}
 	}
 	return res
+}
+
+// fwbatchStacks is the stacks of the goroutines running fwbatch code (not
+// the test framework's), to show where a hung command waits.
+func fwbatchStacks() string {
+	buf := make([]byte, 4<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var keep []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "fwbatch/fwbatch/") && !strings.Contains(g, "fwbatchStacks") {
+			keep = append(keep, g)
+		}
+	}
+	return strings.Join(keep, "\n\n")
 }
 
 // checkNoCanary looks for the key in every file the commands wrote: the

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 )
@@ -18,7 +19,7 @@ import (
 func (r *runner) setupCLI(g *globalFlags) (*env, error) {
 	e, err := r.setup(g)
 	if err == nil && e.demo != nil {
-		fmt.Fprintf(r.stderr, "fwbatch: DEMO: a built-in fake API (%s) and the demo history %s; nothing is sent anywhere\n", e.baseURL, e.store.Path())
+		fmt.Fprintln(r.stderr, termsafe.Line(fmt.Sprintf("fwbatch: DEMO: a built-in fake API (%s) and the demo history %s; nothing is sent anywhere", e.baseURL, e.store.Path())))
 	}
 	return e, err
 }
@@ -31,7 +32,7 @@ func (r *runner) loadHistory(e *env) (*store.History, error) {
 		return nil, err
 	}
 	if rep := h.Report(); !rep.Clean() {
-		fmt.Fprintf(r.stderr, "fwbatch: warning: %s\n", rep.String())
+		fmt.Fprintln(r.stderr, "fwbatch: warning: "+termsafe.Line(rep.String()))
 	}
 	return h, nil
 }
@@ -106,38 +107,24 @@ func statusWord(s *store.Submission) string {
 		}
 		return "interrupted"
 	case store.OutcomeSubmitted:
+	case store.OutcomeUnknown:
+		// A reply that named a job without confirming it: once a check
+		// found the job, its state is what matters.
+		if !submit.Checkable(s) || s.ServerStatus == "" && s.StatusHTTPStatus == 0 {
+			return string(s.Outcome)
+		}
 	default:
 		return string(s.Outcome)
 	}
 	switch {
+	case submit.RecordedState(s) == submit.NotFound:
+		return submit.NotFound.String()
 	case s.ServerStatus == "":
 		return "submitted"
 	case submit.Classify(s.ServerStatus) == submit.Completed && s.ResultPath == "":
 		return s.ServerStatus + " (result not saved yet)"
 	}
 	return s.ServerStatus
-}
-
-// noJob explains why a submission has no batch job to check or fetch.
-func noJob(s *store.Submission) string {
-	msg := ""
-	if s.Message != "" {
-		msg = ": " + s.Message
-	}
-	switch s.Outcome {
-	case store.OutcomeFailed:
-		return "the upload failed, so there is no batch job" + msg
-	case store.OutcomeUnknown:
-		return "the upload's outcome is unknown: no batch id came back, so the job (if any) cannot be checked; resubmitting may create a duplicate" + msg
-	case store.OutcomeInterrupted:
-		return "the upload was interrupted, so there is no batch job" + msg
-	case store.OutcomeUploading:
-		if store.ProcessAlive(s.Host, s.PID, s.Started) {
-			return fmt.Sprintf("still uploading (process %d on %s); no batch id yet", s.PID, s.Host)
-		}
-		return "the upload was interrupted (its process is gone), so there is no batch job"
-	}
-	return "no batch id recorded"
 }
 
 // shown quotes a name for a line of output when it would be ambiguous:

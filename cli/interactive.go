@@ -7,40 +7,29 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
 
 	"github.com/fwbatch/fwbatch/ui"
 )
 
-const interactiveUsage = `fwbatch [flags] [PATH...]
-
-  The interactive UI. PATH is a folder to browse, or audio files to open the
-  form for. Without PATH it opens the current folder.
-
-Commands:
-  fwbatch submit [flags] FILE|DIR...      submit without the UI; one line per file
-  fwbatch status [--wait] [--json] ID...  check batch jobs
-  fwbatch result [-o FILE|DIR] ID...      write a completed job's transcript
-  fwbatch list [--json]                   print the history, newest first
-  fwbatch version                         print the version
-
-Environment: FIREWORKS_API_KEY, FIREWORKS_BATCH_BASE_URL, FWBATCH_HISTORY,
-XDG_STATE_HOME, XDG_CONFIG_HOME, NO_COLOR.`
-
-func (r *runner) interactive(args []string) int {
-	fs := r.newFlagSet("fwbatch", interactiveUsage, "fwbatch --demo\nfwbatch ~/recordings\nfwbatch --endpoint audio-turbo --response-format srt talk.flac")
-	var g globalFlags
-	var o optionFlags
-	g.register(fs)
-	o.register(fs)
-	paths, code, ok := r.parseOrExit(fs, args)
-	if !ok {
-		return code
+// interactive runs the UI: the root command, with the submission flags as
+// the form's defaults.
+func (r *runner) interactive(cmd *cobra.Command, g *globalFlags, o *optionFlags, paths []string) int {
+	for _, p := range paths {
+		// A mistyped command lands here as a path: say which command it
+		// looks like.
+		if _, err := os.Stat(p); os.IsNotExist(err) && !strings.ContainsRune(p, filepath.Separator) {
+			if s := cmd.SuggestionsFor(p); len(s) > 0 {
+				return r.fail(ExitUsage, "%s: no such file or folder, nor a command; did you mean `fwbatch %s`?", p, s[0])
+			}
+		}
 	}
 	if !term.IsTerminal(r.stdin.Fd()) || !isTerminal(r.stdout) {
 		return r.fail(ExitUsage, "the interactive UI needs a terminal: use `ssh -t host fwbatch`, or `fwbatch submit FILE...` in scripts")
@@ -49,11 +38,17 @@ func (r *runner) interactive(args []string) int {
 	if err != nil {
 		return r.fail(ExitUsage, "%v", err)
 	}
-	e, err := r.setup(&g)
+	e, err := r.setup(g)
 	if err != nil {
 		return r.fail(ExitUsage, "%v", err)
 	}
 	defer e.close()
+	if g.demo && len(paths) == 0 {
+		// Beside the demo's history: the demo never writes anywhere else.
+		if startDir, err = unpackDemoRecordings(filepath.Join(filepath.Dir(e.store.Path()), "recordings")); err != nil {
+			return r.fail(ExitUsage, "%v", err)
+		}
+	}
 
 	deps := ui.Deps{
 		Store:       e.store,
@@ -63,14 +58,17 @@ func (r *runner) interactive(args []string) int {
 		Demo:        g.demo,
 		StartDir:    startDir,
 		StartFiles:  startFiles,
-		Defaults:    o.apply(fs, e.defaults()),
+		Defaults:    o.apply(cmd.Flags(), e.defaults()),
 		Remember:    e.remember,
 		SaveKey:     e.saveKey,
+		ConfigPath:  e.cfgPath,
 		Concurrency: o.concurrency,
 		Force:       o.force,
 	}
 	if g.demo {
-		deps.SaveKey = nil
+		// The demo's choices are the demo's: they never become the real
+		// form defaults of the config file.
+		deps.SaveKey, deps.Remember = nil, nil
 		deps.PollFirst = 2 * time.Second
 		deps.PollMax = 4 * time.Second
 	}
@@ -117,7 +115,7 @@ func (r *runner) interactive(args []string) int {
 	case runErr != nil && runErr != context.Canceled && !isKilled(runErr):
 		fmt.Fprintf(r.stderr, "fwbatch: %v\n", runErr)
 		return ExitFailed
-	case interrupted.Load():
+	case interrupted.Load(), p.InterruptedUploads():
 		return ExitFailed // as `fwbatch submit`: uploads were interrupted
 	}
 	return ExitOK

@@ -2,28 +2,47 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 )
 
-const listUsage = `fwbatch list [--json] [--all]
+const listLong = `Print the history, newest first: when each file was submitted, the file, task,
+endpoint, response format, batch id and status (the upload's outcome until a
+job exists, then the server's status as last checked; ` + "`fwbatch status`" + ` checks
+again). Entries hidden in the UI are left out unless --all. Lines of the
+history file that cannot be read are reported on stderr in one line, never
+dropped; the list is printed anyway.
 
-  Print the history, newest first: when each file was submitted, the file,
-  task, endpoint, response format, batch id and status (the upload's
-  outcome until a job exists, then the server's status as last checked;
-  ` + "`fwbatch status`" + ` checks again). Entries hidden in the UI are left out unless
-  --all. Lines of the history file that cannot be read are reported on
-  stderr in one line, never dropped; the list is printed anyway.
-
-  --json: one object per line with id, time, file, size, task, endpoint,
-  model, response_format, options, outcome, batch_id, account_id,
-  endpoint_id, http_status, server_status, status, message, result_path
-  and hidden. Exit status: 0, or 2 when the history cannot be read.`
+--json: one object per line with id, time, file, size, task, endpoint, model,
+response_format, options, outcome, batch_id, account_id, endpoint_id,
+http_status, server_status, status, message, result_path and hidden.
+Exit status: 0, or 2 when the history cannot be read.`
 
 const listExample = `fwbatch list
-fwbatch list --json | jq -r 'select(.status == "completed") | .batch_id'`
+fwbatch list -j | jq -r 'select(.status == "completed") | .batch_id'`
+
+func (r *runner) newListCmd(g *globalFlags) *cobra.Command {
+	var asJSON, all bool
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "Print the history, newest first",
+		Long:    listLong,
+		Example: listExample,
+		Args:    noArgs,
+		RunE: run(func(*cobra.Command, []string) int {
+			return r.listCmd(g, asJSON, all)
+		}),
+	}
+	cmd.Flags().BoolVarP(&asJSON, "json", "j", false, "print one JSON object per submission instead of a table")
+	cmd.Flags().BoolVar(&all, "all", false, "include hidden entries")
+	return cmd
+}
 
 // listLine is one line of `list --json`.
 type listLine struct {
@@ -48,20 +67,8 @@ type listLine struct {
 	Hidden         bool              `json:"hidden"`
 }
 
-func (r *runner) listCmd(args []string) int {
-	fs := r.newFlagSet("list", listUsage, listExample)
-	var g globalFlags
-	g.register(fs)
-	asJSON := fs.Bool("json", false, "print one JSON object per submission instead of a table")
-	all := fs.Bool("all", false, "include hidden entries")
-	pos, code, ok := r.parseOrExit(fs, args)
-	if !ok {
-		return code
-	}
-	if len(pos) > 0 {
-		return r.fail(ExitUsage, "list takes no arguments, got %q (see `fwbatch list --help`)", pos[0])
-	}
-	e, err := r.setupCLI(&g)
+func (r *runner) listCmd(g *globalFlags, asJSON, all bool) int {
+	e, err := r.setupCLI(g)
 	if err != nil {
 		return r.fail(ExitUsage, "%v", err)
 	}
@@ -72,16 +79,16 @@ func (r *runner) listCmd(args []string) int {
 	}
 	var subs []*store.Submission
 	for _, s := range h.Submissions() {
-		if *all || !s.Hidden {
+		if all || !s.Hidden {
 			subs = append(subs, s)
 		}
 	}
 	newestFirst(subs)
 	if len(subs) == 0 {
-		fmt.Fprintf(r.stderr, "fwbatch: no submissions in the history %s yet\n", e.store.Path())
+		fmt.Fprintln(r.stderr, termsafe.Line(fmt.Sprintf("fwbatch: no submissions in the history %s yet", e.store.Path())))
 		return ExitOK
 	}
-	if *asJSON {
+	if asJSON {
 		for _, s := range subs {
 			printJSON(r.stdout, listLine{
 				ID: s.ID, Time: s.Started.UTC(), File: s.File, Size: s.Size, Task: s.Task, Endpoint: s.Endpoint, Model: s.Model,
@@ -99,8 +106,14 @@ func (r *runner) listCmd(args []string) int {
 		if s.Hidden {
 			status += " (hidden)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Started.Local().Format("2006-01-02 15:04"),
-			shown(displayName(s)), orDash(s.Task), orDash(s.Endpoint), formatOf(s), orDash(s.BatchID), status)
+		// Every cell comes from the history file, which anyone may have
+		// edited, or from a server: made safe for the terminal.
+		cells := []string{s.Started.Local().Format("2006-01-02 15:04"),
+			shown(displayName(s)), orDash(s.Task), orDash(s.Endpoint), formatOf(s), orDash(s.BatchID), status}
+		for i := range cells {
+			cells[i] = termsafe.Line(cells[i])
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
 	return ExitOK

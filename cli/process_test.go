@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fwbatch/fwbatch/internal/testchild"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit/fakeapi"
 )
@@ -20,25 +20,26 @@ import (
 // runAsync runs a command in the background.
 func (h *harness) runAsync(args ...string) <-chan result {
 	done := make(chan result, 1)
-	go func() { done <- h.run(args...) }()
+	go func() { done <- h.runWithin(args...) }()
 	return done
 }
 
+// waitResult waits for a command runAsync started; it fails the test,
+// naming the command, when the command hung.
 func waitResult(t *testing.T, done <-chan result) result {
 	t.Helper()
-	select {
-	case res := <-done:
-		return res
-	case <-time.After(30 * time.Second):
-		t.Fatal("the command did not end")
+	res := <-done
+	if res.hung != "" {
+		t.Fatal(res.hung)
 	}
-	return result{}
+	return res
 }
 
 // TestSubmitInterrupted: SIGINT or SIGTERM cancels the uploads; the one in
 // flight is recorded as interrupted, the one not started leaves no trace,
 // and the exit status is 1.
 func TestSubmitInterrupted(t *testing.T) {
+	// Not parallel: it signals the whole test process.
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			h := newHarness(t, fakeapi.Config{Faults: mustFaults(t, "1:stall")})
@@ -82,6 +83,7 @@ func TestSubmitInterrupted(t *testing.T) {
 // TestSubmitSIGHUP: a dropped terminal does not stop the upload; its
 // outcome is recorded.
 func TestSubmitSIGHUP(t *testing.T) {
+	// Not parallel: it signals the whole test process.
 	h := newHarness(t, fakeapi.Config{Latency: 300 * time.Millisecond})
 	file := h.bigWav("big.wav", 8<<20)
 	done := h.runAsync("submit", file)
@@ -102,6 +104,7 @@ func TestSubmitSIGHUP(t *testing.T) {
 // TestDemo: --demo needs no key, says DEMO, keeps its own history, and its
 // jobs outlive the process that served them.
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{})
 	h.env["FIREWORKS_API_KEY"] = ""
 	h.env["FWBATCH_HISTORY"] = ""
@@ -140,32 +143,20 @@ func TestDemo(t *testing.T) {
 // uploaded (exit 2). Root reads and writes anything, so as root the checks
 // run again as user nobody.
 func TestPermissions(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		permissionChecks(t, os.Stdout)
 		return
 	}
-	dir, err := os.MkdirTemp("", "fwbatch-cli-perm-")
-	if err != nil {
+	// A child that ran and failed fails this test; only a system that
+	// cannot switch to nobody skips it.
+	cmd, dir := testchild.AsNobody(t, "-test.run=^TestPermissions$", "-test.count=1", "-test.v")
+	testchild.CopyTree(t, filepath.Join("..", "testdata", "audio"), filepath.Join(dir, "testdata", "audio"))
+	cmd.Dir = filepath.Join(dir, "cli")
+	if err := os.Mkdir(cmd.Dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
-	exe, err := os.Executable()
-	if err != nil {
-		t.Skipf("cannot find the test binary: %v", err)
-	}
-	bin := filepath.Join(dir, "cli.test")
-	if err := copyExecutable(exe, bin); err != nil {
-		t.Skipf("cannot copy the test binary: %v", err)
-	}
-	cmd := exec.Command(bin, "-test.run=^TestPermissions$", "-test.count=1", "-test.v")
-	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	out, err := cmd.CombinedOutput()
-	if err != nil && !strings.Contains(string(out), "--- FAIL") {
-		t.Skipf("cannot run the checks as user nobody: %v\n%s", err, out)
-	}
-	if err != nil || !strings.Contains(string(out), "CHECKED 2") {
+	if out := testchild.Output(t, "the checks as user nobody", cmd); !strings.Contains(string(out), "CHECKED 2") {
 		t.Errorf("as nobody:\n%s", out)
 	}
 }
@@ -198,21 +189,4 @@ func permissionChecks(t *testing.T, report io.Writer) {
 		t.Errorf("the fake saw %d requests", n)
 	}
 	fmt.Fprintln(report, "CHECKED 2")
-}
-
-func copyExecutable(from, to string) error {
-	src, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
-		return err
-	}
-	return dst.Close()
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/term"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/submit"
 )
 
@@ -82,7 +83,7 @@ func (v *progressView) stop() {
 func (v *progressView) started(id, name string, total int64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.bars = append(v.bars, &bar{id: id, name: name, total: total, lastT: time.Now(), attempt: 1})
+	v.bars = append(v.bars, &bar{id: id, name: termsafe.Line(name), total: total, lastT: time.Now(), attempt: 1})
 	v.dirty = true
 }
 
@@ -96,7 +97,7 @@ func (v *progressView) progress(id string, p submit.Progress) {
 	now := time.Now()
 	b.total, b.attempt = p.Total, max(p.Attempt, 1)
 	if p.RetryIn > 0 {
-		b.retryAt, b.reason = now.Add(p.RetryIn), p.RetryReason
+		b.retryAt, b.reason = now.Add(p.RetryIn), termsafe.Line(p.RetryReason)
 		b.sent, b.rate, b.lastSent = 0, 0, 0
 	} else {
 		b.retryAt = time.Time{}

@@ -11,51 +11,59 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/spf13/cobra"
+
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 )
 
-const resultUsage = `fwbatch result [-o FILE|DIR|-] [--force] ID...
+const resultLong = `Write a completed job's transcript: exactly what the API returned (JSON for
+json and verbose_json, text for text, srt and vtt). It comes from the copy
+saved under the results folder when there is one; otherwise it is fetched from
+the API, saved there and recorded (needs FIREWORKS_API_KEY). ID is a batch id
+or a local submission id (see ` + "`fwbatch list`" + `; TAB completes them,
+completed jobs first).
 
-  Write a completed job's transcript: exactly what the API returned (JSON
-  for json and verbose_json, text for text, srt and vtt). It comes from the
-  copy saved under the results folder when there is one; otherwise it is
-  fetched from the API, saved there and recorded (needs FIREWORKS_API_KEY).
-  ID is a batch id or a local submission id (see ` + "`fwbatch list`" + `).
+Where it goes: next to the audio file, named after it (talk.flac → talk.srt;
+.json for json and verbose_json, .txt for text, .vtt for vtt); -o DIR writes
+DIR/<audio name><ext>; -o FILE writes FILE; -o - writes to stdout (-o FILE and
+-o - take one ID). An existing file is never overwritten unless --force.
 
-  Where it goes: next to the audio file, named after it (talk.flac →
-  talk.srt; .json for json and verbose_json, .txt for text, .vtt for vtt);
-  -o DIR writes DIR/<audio name><ext>; -o FILE writes FILE; -o - writes to
-  stdout (-o FILE and -o - take one ID). An existing file is never
-  overwritten unless --force.
-
-  stdout: the path of each file written, one per line. Errors go to
-  stderr, one line each. Exit status: 0 every transcript written, 1 some
-  job not completed, failed, not in the history, or a file exists, 2 usage
-  or setup error.`
+stdout: the path of each file written, one per line. Errors go to stderr, one
+line each. Exit status: 0 every transcript written, 1 some job not completed,
+failed, not in the history, or a file exists, 2 usage or setup error.`
 
 const resultExample = `fwbatch result 8b0f4c1e-1d2a-4c3b-9e8f-0a1b2c3d4e5f
 fwbatch result -o transcripts/ ID1 ID2
 fwbatch result -o - ID | less`
 
-func (r *runner) resultCmd(args []string) int {
-	fs := r.newFlagSet("result", resultUsage, resultExample)
-	var g globalFlags
-	g.register(fs)
+func (r *runner) newResultCmd(g *globalFlags) *cobra.Command {
 	var out string
-	fs.StringVar(&out, "o", "", "write to `FILE`, into DIR, or - for stdout (default: next to the audio file)")
-	force := fs.Bool("force", false, "overwrite a file that exists")
-	ids, code, ok := r.parseOrExit(fs, args)
-	if !ok {
-		return code
+	var force bool
+	cmd := &cobra.Command{
+		Use:               "result ID...",
+		Short:             "Write a completed job's transcript",
+		Long:              resultLong,
+		Example:           resultExample,
+		ValidArgsFunction: r.completeIDs(g, doneFirst),
+		RunE: run(func(_ *cobra.Command, ids []string) int {
+			return r.resultCmd(g, out, force, ids)
+		}),
 	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE, into DIR, or - for stdout (default: next to the audio file)")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite a file that exists")
+	return cmd
+}
+
+func (r *runner) resultCmd(g *globalFlags, out string, force bool, ids []string) int {
 	switch {
 	case len(ids) == 0:
 		return r.fail(ExitUsage, "give the batch ids (or submission ids) to write; `fwbatch list` shows them (see `fwbatch result --help`)")
 	case len(ids) > 1 && out != "" && !isDirTarget(out):
 		return r.fail(ExitUsage, "-o %s: with several IDs, -o must be a folder (it does not exist or is a file)", out)
 	}
-	e, err := r.setupCLI(&g)
+	e, err := r.setupCLI(g)
 	if err != nil {
 		return r.fail(ExitUsage, "%v", err)
 	}
@@ -67,7 +75,7 @@ func (r *runner) resultCmd(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	code = ExitOK
+	code := ExitOK
 	found, unknown := lookup(h, ids)
 	for _, id := range unknown {
 		code = r.fail(ExitFailed, "%s", unknownID(id, e.store.Path()))
@@ -99,7 +107,7 @@ func (r *runner) resultCmd(args []string) int {
 			code = r.fail(ExitFailed, "%s: %v", what, err)
 			continue
 		}
-		err = submit.WriteResult(dst, data, *force)
+		err = submit.WriteResult(dst, data, force)
 		switch {
 		case errors.Is(err, iofs.ErrExist):
 			code = r.fail(ExitFailed, "%s exists: not overwritten; pass --force to overwrite it, or -o FILE|DIR to write elsewhere", dst)
@@ -107,7 +115,7 @@ func (r *runner) resultCmd(args []string) int {
 			code = r.fail(ExitFailed, "%s: %v", what, err)
 		default:
 			e.logf("result %s: wrote %s", s.ID, dst)
-			fmt.Fprintln(r.stdout, dst)
+			fmt.Fprintln(r.stdout, termsafe.Line(dst))
 		}
 	}
 	return code
@@ -181,8 +189,8 @@ func (f *resultFetcher) get(ctx context.Context, s *store.Submission) ([]byte, e
 		f.e.logf("result %s: from the saved copy %s", s.ID, s.ResultPath)
 		return data, nil
 	}
-	if s.BatchID == "" || s.AccountID == "" {
-		return nil, errors.New(noJob(s))
+	if !submit.Checkable(s) {
+		return nil, errors.New(submit.NoJobReason(s))
 	}
 	if f.client == nil {
 		if f.e.apiKey == "" {
@@ -207,6 +215,8 @@ func (f *resultFetcher) get(ctx context.Context, s *store.Submission) ([]byte, e
 			msg = ": " + res.Job.Message
 		}
 		return nil, fmt.Errorf("the job ended with status %q%s; there is no transcript: submit the file again", res.Job.Status, msg)
+	case submit.NotFound:
+		return nil, fmt.Errorf("not found: the server does not know batch %s (%s); it may have expired: submit the file again", s.BatchID, res.Job.Message)
 	}
 	data, ok := readSaved(res.ResultPath)
 	if !ok {

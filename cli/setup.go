@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,101 +15,6 @@ import (
 
 // DefaultBaseURL is the batch host of the current Fireworks docs.
 const DefaultBaseURL = "https://audio-batch.api.fireworks.ai"
-
-// globalFlags are accepted by every command.
-type globalFlags struct {
-	baseURL string
-	history string
-	debug   string
-	demo    bool
-}
-
-func (g *globalFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.baseURL, "base-url", "", "batch API base URL (env FIREWORKS_BATCH_BASE_URL; default "+DefaultBaseURL+")")
-	fs.StringVar(&g.history, "history", "", "history file (env FWBATCH_HISTORY; default $XDG_STATE_HOME/fwbatch/history.jsonl)")
-	fs.StringVar(&g.debug, "debug", "", "append a debug log to this `FILE` (never the terminal)")
-	fs.BoolVar(&g.demo, "demo", false, "use a built-in fake of the API on a loopback port, with its own demo history; no key needed")
-}
-
-// optionFlags are the submission flags, shared by the UI and `submit`.
-type optionFlags struct {
-	task, endpoint, model, format         string
-	language, prompt, temperature, grans  string
-	vad, alignment, preprocessing         string
-	diarize, force                        bool
-	minSpeakers, maxSpeakers, concurrency int
-}
-
-func (o *optionFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.task, "task", "", "transcribe or translate (default transcribe)")
-	fs.StringVar(&o.endpoint, "endpoint", "", "audio-prod or audio-turbo (default audio-prod)")
-	fs.StringVar(&o.model, "model", "", "model (default: the endpoint's model: whisper-v3 or whisper-v3-turbo)")
-	fs.StringVar(&o.format, "response-format", "", "json, text, srt, verbose_json or vtt (default json)")
-	fs.BoolVar(&o.diarize, "diarize", false, "label speakers (needs --response-format verbose_json and --timestamp-granularities word)")
-	fs.StringVar(&o.language, "language", "", "ISO 639-1 code of the spoken language, e.g. en (default: detect)")
-	fs.StringVar(&o.prompt, "prompt", "", "text to prime the transcription (names, jargon, style)")
-	fs.StringVar(&o.temperature, "temperature", "", "sampling temperature, or a fallback list like 0,0.2,0.4 (default 0)")
-	fs.StringVar(&o.grans, "timestamp-granularities", "", "word, segment or word,segment (verbose_json only; default segment)")
-	fs.IntVar(&o.minSpeakers, "min-speakers", 0, "fewest speakers to find (with --diarize)")
-	fs.IntVar(&o.maxSpeakers, "max-speakers", 0, "most speakers to find (with --diarize)")
-	fs.StringVar(&o.vad, "vad-model", "", "silero or whisperx-pyannet (default silero)")
-	fs.StringVar(&o.alignment, "alignment-model", "", "mms_fa or tdnn_ffn (default mms_fa)")
-	fs.StringVar(&o.preprocessing, "preprocessing", "", "none, dynamic, soft_dynamic or bass_dynamic (default none)")
-	fs.IntVar(&o.concurrency, "concurrency", 4, "how many files upload at once")
-	fs.BoolVar(&o.force, "force", false, "upload files whose first bytes do not look like audio or video")
-}
-
-// apply lays the flags the user actually gave over base (remembered values
-// or defaults): flags > environment > config > defaults.
-func (o *optionFlags) apply(fs *flag.FlagSet, base submit.Options) submit.Options {
-	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "task":
-			base.Task = o.task
-		case "endpoint":
-			base.Endpoint = o.endpoint
-			if !isSet(fs, "model") {
-				base.Model = "" // follow the endpoint
-			}
-		case "model":
-			base.Model = o.model
-		case "response-format":
-			base.ResponseFormat = o.format
-		case "diarize":
-			base.Diarize = o.diarize
-		case "language":
-			base.Language = o.language
-		case "prompt":
-			base.Prompt = o.prompt
-		case "temperature":
-			base.Temperature = o.temperature
-		case "timestamp-granularities":
-			base.TimestampGranularities = o.grans
-		case "min-speakers":
-			base.MinSpeakers = o.minSpeakers
-		case "max-speakers":
-			base.MaxSpeakers = o.maxSpeakers
-		case "vad-model":
-			base.VADModel = o.vad
-		case "alignment-model":
-			base.AlignmentModel = o.alignment
-		case "preprocessing":
-			base.Preprocessing = o.preprocessing
-		}
-	})
-	base.Force = o.force
-	return base.WithDefaults()
-}
-
-func isSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == name {
-			set = true
-		}
-	})
-	return set
-}
 
 // env is a resolved setting and where it came from, for messages.
 type env struct {
@@ -155,31 +59,25 @@ func (r *runner) setup(g *globalFlags) (*env, error) {
 		e.debug = f
 		e.closeDebug = func() { f.Close() }
 	}
-	histPath := g.history
-	if histPath == "" {
-		histPath = r.getenv("FWBATCH_HISTORY")
+	histPath, err := r.historyPath(g)
+	if err != nil {
+		e.close()
+		return nil, err
 	}
 	if g.demo {
-		if histPath == "" {
-			if histPath, err = demoHistoryPath(r.getenv); err != nil {
-				return nil, err
-			}
-		}
 		// The demo's jobs live beside its history: the fake dies with the
 		// process, the history does not.
-		srv := fakeapi.New(fakeapi.DemoConfig(filepath.Join(filepath.Dir(histPath), "fake-jobs.json")))
+		cfg := fakeapi.DemoConfig(filepath.Join(filepath.Dir(histPath), "fake-jobs.json"))
+		cfg.Scripts = demoScripts
+		srv := fakeapi.New(cfg)
 		if err := srv.Start(); err != nil {
+			e.close()
 			return nil, fmt.Errorf("demo: starting the built-in fake API: %w", err)
 		}
 		e.demo = srv
 		e.baseURL = srv.URL()
 		e.apiKey, e.keySource = fakeapi.DemoKey, "demo"
 	} else {
-		if histPath == "" {
-			if histPath, err = statePath(r.getenv, "history.jsonl"); err != nil {
-				return nil, err
-			}
-		}
 		e.baseURL = g.baseURL
 		if e.baseURL == "" {
 			e.baseURL = r.getenv("FIREWORKS_BATCH_BASE_URL")
@@ -198,6 +96,20 @@ func (r *runner) setup(g *globalFlags) (*env, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// historyPath is the history file: --history, FWBATCH_HISTORY, the demo's
+// own with --demo, or the default one.
+func (r *runner) historyPath(g *globalFlags) (string, error) {
+	switch {
+	case g.history != "":
+		return g.history, nil
+	case r.getenv("FWBATCH_HISTORY") != "":
+		return r.getenv("FWBATCH_HISTORY"), nil
+	case g.demo:
+		return demoHistoryPath(r.getenv)
+	}
+	return statePath(r.getenv, "history.jsonl")
 }
 
 // statePath is $XDG_STATE_HOME/fwbatch/name, or ~/.local/state/fwbatch/name.

@@ -9,36 +9,59 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 )
 
-const statusUsage = `fwbatch status [--wait] [--json] [ID...]
+const statusLong = `Ask the API about batch jobs and record what it says in the history. ID is a
+batch id or a local submission id (see ` + "`fwbatch list`" + `; TAB completes them,
+pending jobs first). Without IDs: every pending job (submitted, or unknown with
+a batch id the reply named; not hidden, not failed or not found, result not
+saved yet).
 
-  Ask the API about batch jobs and record what it says in the history. ID is
-  a batch id or a local submission id (see ` + "`fwbatch list`" + `). Without IDs: every
-  pending job (submitted, not hidden, not failed, result not saved yet).
+The first time a job is seen completed, its transcript is saved under the
+results folder beside the history, so it outlives the server's copy;
+` + "`fwbatch result`" + ` writes it where you want it.
 
-  The first time a job is seen completed, its transcript is saved under the
-  results folder beside the history, so it outlives the server's copy;
-  ` + "`fwbatch result`" + ` writes it where you want it.
+stdout: one line per job:
+  talk.flac processing batch_id=…
+  talk.flac completed batch_id=… result=/…/results/<id>.srt
+  talk.flac expired batch_id=…: the audio could not be decoded
+  talk.flac not found batch_id=…: HTTP 404: …
+(--json: one object per line with id, file, outcome, batch_id, account_id,
+status, state, message, result_path, error; state is pending, completed,
+failed or not found). Errors go to stderr, one line each. A job the server
+does not know (HTTP 404) is recorded as not found and left out of later
+checks without IDs; naming it asks again.
 
-  stdout: one line per job:
-    talk.flac processing batch_id=…
-    talk.flac completed batch_id=… result=/…/results/<id>.srt
-    talk.flac expired batch_id=…: the audio could not be decoded
-  (--json: one object per line with id, file, outcome, batch_id,
-  account_id, status, state, message, result_path, error). Errors go to
-  stderr, one line each.
-
-  --wait checks again, with backoff, until every job is completed or
-  failed, printing each change. Exit status: 0 every job checked and none
-  failed (still pending is fine without --wait), 1 a job failed, could not
-  be checked, or an ID is not in the history, 2 usage or setup error.`
+--wait checks again, with backoff, until every job is completed or failed,
+printing each change. Exit status: 0 every job checked and none failed (still
+pending is fine without --wait), 1 a job failed, could not be checked, or an
+ID is not in the history, 2 usage or setup error.`
 
 const statusExample = `fwbatch status
 fwbatch status --wait 8b0f4c1e-1d2a-4c3b-9e8f-0a1b2c3d4e5f
-fwbatch status --json > status.jsonl`
+fwbatch status -j > status.jsonl`
+
+func (r *runner) newStatusCmd(g *globalFlags) *cobra.Command {
+	var wait, asJSON bool
+	cmd := &cobra.Command{
+		Use:               "status [ID...]",
+		Short:             "Check batch jobs; save results the first time they are seen",
+		Long:              statusLong,
+		Example:           statusExample,
+		ValidArgsFunction: r.completeIDs(g, pendingFirst),
+		RunE: run(func(_ *cobra.Command, ids []string) int {
+			return r.statusCmd(g, wait, asJSON, ids)
+		}),
+	}
+	cmd.Flags().BoolVar(&wait, "wait", false, "check again, with backoff, until every job is completed or failed")
+	cmd.Flags().BoolVarP(&asJSON, "json", "j", false, "print one JSON object per job instead of a line of text")
+	return cmd
+}
 
 // statusLine is one line of `status --json`.
 type statusLine struct {
@@ -48,7 +71,7 @@ type statusLine struct {
 	BatchID    string `json:"batch_id"`
 	AccountID  string `json:"account_id"`
 	Status     string `json:"status"` // as the server spelled it
-	State      string `json:"state"`  // pending, completed or failed; "" when not checked
+	State      string `json:"state"`  // pending, completed, failed or not found; "" when not checked
 	Message    string `json:"message"`
 	ResultPath string `json:"result_path"`
 	Error      string `json:"error"`
@@ -84,21 +107,12 @@ type watched struct {
 	final   bool
 }
 
-func (r *runner) statusCmd(args []string) int {
-	fs := r.newFlagSet("status", statusUsage, statusExample)
-	var g globalFlags
-	g.register(fs)
-	wait := fs.Bool("wait", false, "check again, with backoff, until every job is completed or failed")
-	asJSON := fs.Bool("json", false, "print one JSON object per job instead of a line of text")
-	ids, code, ok := r.parseOrExit(fs, args)
-	if !ok {
-		return code
-	}
+func (r *runner) statusCmd(g *globalFlags, wait, asJSON bool, ids []string) int {
 	interval, err := pollInterval(r.getenv)
 	if err != nil {
 		return r.fail(ExitUsage, "%v", err)
 	}
-	e, err := r.setupCLI(&g)
+	e, err := r.setupCLI(g)
 	if err != nil {
 		return r.fail(ExitUsage, "%v", err)
 	}
@@ -130,10 +144,10 @@ func (r *runner) statusCmd(args []string) int {
 	}
 	var jobs []*watched
 	for _, s := range subs {
-		if s.BatchID == "" || s.AccountID == "" {
+		if !submit.Checkable(s) {
 			failed = true
-			msg := noJob(s)
-			if *asJSON {
+			msg := submit.NoJobReason(s)
+			if asJSON {
 				printJSON(r.stdout, statusLine{ID: s.ID, File: s.File, Outcome: string(s.Outcome), Error: msg})
 			}
 			r.fail(ExitFailed, "%s (id %s): %s", displayName(s), s.ID, msg)
@@ -157,7 +171,7 @@ func (r *runner) statusCmd(args []string) int {
 	defer stop()
 	maxWait := min(interval*maxPollFactor, maxPollWait)
 	for {
-		if r.checkRound(ctx, e, client, jobs, *wait, *asJSON) {
+		if r.checkRound(ctx, e, client, jobs, wait, asJSON) {
 			failed = true
 		}
 		if _, err := e.store.Refresh(h); err != nil {
@@ -172,7 +186,7 @@ func (r *runner) statusCmd(args []string) int {
 				left++
 			}
 		}
-		if left == 0 || !*wait {
+		if left == 0 || !wait {
 			break
 		}
 		e.logf("status: %d jobs pending; next check in %s", left, interval)
@@ -245,6 +259,9 @@ func (r *runner) checkRound(ctx context.Context, e *env, client *submit.Client, 
 			Status: job.Status, State: res.State.String(), Message: submit.Redact(job.Message, e.apiKey), ResultPath: res.ResultPath,
 		}
 		text := fmt.Sprintf("%s %s batch_id=%s", shown(name), shown(job.Status), s.BatchID)
+		if res.State == submit.NotFound { // no status: the server does not know the job
+			text = fmt.Sprintf("%s not found batch_id=%s", shown(name), s.BatchID)
+		}
 		if l.ResultPath != "" {
 			text += " result=" + l.ResultPath
 		}
@@ -257,7 +274,7 @@ func (r *runner) checkRound(ctx context.Context, e *env, client *submit.Client, 
 			if asJSON {
 				printJSON(r.stdout, l)
 			} else {
-				fmt.Fprintln(r.stdout, text)
+				fmt.Fprintln(r.stdout, termsafe.Line(text))
 			}
 		}
 		switch res.State {
@@ -270,6 +287,9 @@ func (r *runner) checkRound(ctx context.Context, e *env, client *submit.Client, 
 				reason = ": " + l.Message
 			}
 			r.fail(ExitFailed, "%s (batch %s): the job ended with status %q%s; submit the file again", name, s.BatchID, job.Status, reason)
+		case submit.NotFound:
+			j.final, failed = true, true
+			r.fail(ExitFailed, "%s (batch %s): not found: the server does not know this job (it may have expired, or --base-url points elsewhere); `fwbatch status %s` asks again", name, s.BatchID, s.BatchID)
 		default:
 			j.final = !wait
 		}
@@ -278,9 +298,16 @@ func (r *runner) checkRound(ctx context.Context, e *env, client *submit.Client, 
 }
 
 // permanent reports whether checking again cannot help: the server refused
-// the request itself (a wrong key, an unknown batch id).
+// the request itself (a wrong key), or the connection cannot work (an
+// untrusted certificate, a proxy that refuses).
 func permanent(err error) bool {
-	var apiErr *submit.APIError
+	var (
+		apiErr  *submit.APIError
+		connErr *submit.ConnError
+	)
+	if errors.As(err, &connErr) {
+		return true
+	}
 	if errors.As(err, &apiErr) {
 		s := apiErr.HTTPStatus
 		return s >= 400 && s < 500 && s != 408 && s != 429

@@ -37,6 +37,7 @@ func statusEvents(evs []store.Event, id string) []store.Event {
 // change once, recording each new status, and saving the result the first
 // time it is seen.
 func TestStatusWait(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{Polls: 2})
 	file := h.audio("hello.flac", "talk.flac")
 	sub := h.submitted("--response-format", "srt", file)[0]
@@ -85,6 +86,7 @@ func TestStatusWait(t *testing.T) {
 // TestStatusPending: without IDs, every pending job is checked once; a
 // still-processing job is not a failure.
 func TestStatusPending(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{Polls: 5})
 	subs := h.submitted(h.audio("hello.wav", "a.wav"), h.audio("hello.mp3", "b.mp3"))
 	res := h.run("status", "--json")
@@ -114,6 +116,7 @@ func TestStatusPending(t *testing.T) {
 // apart without a request; a job that fails, or a refused check, exits 1
 // with one line naming the file and batch id.
 func TestStatusErrors(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{Faults: mustFaults(t, "2:401,3:job-failed=expired,s2:401,s3:500,s4:500,s5:500")})
 	ok := h.submitted(h.audio("hello.wav", "ok.wav"))[0]
 	h.run("submit", h.audio("hello.wav", "refused.wav"))
@@ -172,6 +175,7 @@ func TestStatusErrors(t *testing.T) {
 // TestResultFormats: for all five formats, `result` writes exactly the
 // decoded body: fetched and saved the first time, from the saved copy after.
 func TestResultFormats(t *testing.T) {
+	t.Parallel()
 	for _, format := range []string{"json", "text", "srt", "verbose_json", "vtt"} {
 		t.Run(format, func(t *testing.T) {
 			h := newHarness(t, fakeapi.Config{})
@@ -260,6 +264,7 @@ func TestResultFormats(t *testing.T) {
 // TestResultErrors: not completed yet, unknown ids, no key to fetch, and
 // -o FILE with several ids.
 func TestResultErrors(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{Polls: 5})
 	subs := h.submitted(h.audio("hello.wav", "a.wav"), h.audio("hello.mp3", "b.mp3"))
 	a := subs[0]
@@ -296,6 +301,7 @@ func TestResultErrors(t *testing.T) {
 // TestList prints the history newest first, leaves hidden entries out
 // unless --all, and reports unreadable lines on stderr without failing.
 func TestList(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{Faults: mustFaults(t, "2:401")})
 	res := h.run("list")
 	if res.code != 0 || res.out != "" || !strings.Contains(oneLine(t, "empty", res.errOut), "no submissions in the history") {
@@ -352,23 +358,31 @@ func TestList(t *testing.T) {
 	}
 }
 
-// TestHelp: every command's --help lists every flag with its default and
-// an example, on stdout, exit 0.
+// TestHelp: every command's --help lists every flag (short forms too) with
+// its default, and examples, on stdout, exit 0.
 func TestHelp(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{})
-	global := []string{"-base-url", "-history", "-debug", "-demo"}
-	options := []string{"-task", "-endpoint", "-model", "-response-format", "-diarize", "-language", "-prompt", "-temperature",
-		"-timestamp-granularities", "-min-speakers", "-max-speakers", "-vad-model", "-alignment-model", "-preprocessing", "-force"}
+	global := []string{"--base-url ", "--history ", "--debug ", "--demo ", "-h --help "}
+	options := []string{"--task ", "--endpoint ", "--model ", "--response-format ", "--diarize ", "--language ", "--prompt ", "--temperature ",
+		"--timestamp-granularities ", "--min-speakers ", "--max-speakers ", "--vad-model ", "--alignment-model ", "--preprocessing ", "--force "}
 	for cmd, flags := range map[string][]string{
-		"submit": append(append([]string{"-json", "-concurrency int\n    \thow many files upload at once (default 4)"}, global...), options...),
-		"status": append([]string{"-wait", "-json"}, global...),
-		"result": append([]string{"-o FILE", "-force"}, global...),
-		"list":   append([]string{"-json", "-all"}, global...),
+		"submit": append(append([]string{"-j --json ", "How many files upload at once (4)"}, global...), options...),
+		"status": append([]string{"--wait ", "-j --json "}, global...),
+		"result": append([]string{"-o --output ", "--force "}, global...),
+		"list":   append([]string{"-j --json ", "--all "}, global...),
 	} {
 		res := h.run(cmd, "--help")
-		if res.code != 0 || res.errOut != "" || strings.Count(res.out, "Usage: fwbatch "+cmd) != 1 {
+		if res.code != 0 || res.errOut != "" {
 			t.Errorf("%s --help: exit %d, stderr %q", cmd, res.code, res.errOut)
 		}
-		contains(t, cmd+" --help", res.out, append(flags, "Example:\n  fwbatch "+cmd, "(env FIREWORKS_BATCH_BASE_URL", "Exit status")...)
+		_, usage, _ := strings.Cut(res.out, "USAGE")
+		usage, examples, _ := strings.Cut(usage, "EXAMPLES")
+		examples, flagList, _ := strings.Cut(examples, "FLAGS")
+		if !strings.Contains(usage, "fwbatch "+cmd) || !strings.Contains(examples, "fwbatch "+cmd) {
+			t.Errorf("%s --help: no usage line or examples:\n%s", cmd, res.out)
+		}
+		contains(t, cmd+" --help flags", flagList, flags...)
+		contains(t, cmd+" --help", res.out, "(env FIREWORKS_BATCH_BASE_URL", "Exit status")
 	}
 }

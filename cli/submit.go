@@ -12,37 +12,57 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 )
 
-const submitUsage = `fwbatch submit [flags] FILE|DIR...
+const submitLong = `Upload audio files to the batch API without the UI, --concurrency at a time.
+A folder means the audio files directly inside it (.flac .mp3 .wav .m4a .ogg
+.opus .webm .mp4 .mpeg .mpga .aac .wma .aiff, any case; not its subfolders).
+Every upload goes through the history: "started" is on disk before the first
+byte is sent, the outcome right after.
 
-  Upload audio files to the batch API without the UI, --concurrency at a
-  time. A folder means the audio files directly inside it (.flac .mp3 .wav
-  .m4a .ogg .opus .webm .mp4 .mpeg .mpga .aac .wma .aiff, any case; not its
-  subfolders). Every upload goes through the history: "started" is on disk
-  before the first byte is sent, the outcome right after.
+stdout: one line per file, as each one ends:
+  talk.flac submitted batch_id=… account_id=… endpoint_id=audio-prod
+  talk.flac failed: HTTP 401: invalid API key — check FIREWORKS_API_KEY
+(--json: one object per line with file, id, outcome, batch_id, account_id,
+endpoint_id, http_status, error). Outcomes: submitted, failed (no job
+exists), unknown (a job may exist: resubmitting may make a duplicate),
+interrupted. Errors also go to stderr, one line each. A progress bar per file
+is drawn on stderr when it is a terminal.
 
-  stdout: one line per file, as each one ends:
-    talk.flac submitted batch_id=… account_id=… endpoint_id=audio-prod
-    talk.flac failed: HTTP 401: invalid API key — check FIREWORKS_API_KEY
-  (--json: one object per line with file, id, outcome, batch_id,
-  account_id, endpoint_id, http_status, error). Outcomes: submitted,
-  failed (no job exists), unknown (a job may exist: resubmitting may make a
-  duplicate), interrupted. Errors also go to stderr, one line each. A
-  progress bar per file is drawn on stderr when it is a terminal.
-
-  Option flags not given take the values last used in the UI (config file),
-  then the defaults. Exit status: 0 every file submitted, 1 some file
-  failed or was interrupted (Ctrl-C), 2 usage or setup error (bad options,
-  no API key, history not writable). SIGHUP is ignored: uploads carry on
-  when the SSH link drops.`
+Option flags not given take the values last used in the UI (config file),
+then the defaults. Exit status: 0 every file submitted, 1 some file failed or
+was interrupted (Ctrl-C), 2 usage or setup error (bad options, no API key,
+history not writable). SIGHUP is ignored: uploads carry on when the SSH link
+drops.`
 
 const submitExample = `fwbatch submit talk.flac
-fwbatch submit --response-format srt --concurrency 8 ~/recordings
-fwbatch submit --json --endpoint audio-turbo a.mp3 b.mp3 > submitted.jsonl
+fwbatch submit --response-format=srt --concurrency 8 ~/recordings
+fwbatch submit -j --endpoint audio-turbo a.mp3 b.mp3 > submitted.jsonl
 nohup fwbatch submit --diarize --response-format verbose_json --timestamp-granularities word big.wav &`
+
+func (r *runner) newSubmitCmd(g *globalFlags) *cobra.Command {
+	var o optionFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:               "submit FILE|DIR...",
+		Short:             "Submit audio files without the UI; one line per file",
+		Long:              submitLong,
+		Example:           submitExample,
+		ValidArgsFunction: completeAudio,
+		RunE: run(func(cmd *cobra.Command, paths []string) int {
+			return r.submitCmd(cmd.Flags(), g, &o, asJSON, paths)
+		}),
+	}
+	o.register(cmd.Flags())
+	cmd.Flags().BoolVarP(&asJSON, "json", "j", false, "print one JSON object per file instead of a line of text")
+	return cmd
+}
 
 // submitLine is one line of `submit --json`.
 type submitLine struct {
@@ -56,24 +76,14 @@ type submitLine struct {
 	Error      string `json:"error"`
 }
 
-func (r *runner) submitCmd(args []string) int {
-	fs := r.newFlagSet("submit", submitUsage, submitExample)
-	var g globalFlags
-	var o optionFlags
-	g.register(fs)
-	o.register(fs)
-	asJSON := fs.Bool("json", false, "print one JSON object per file instead of a line of text")
-	paths, code, ok := r.parseOrExit(fs, args)
-	if !ok {
-		return code
-	}
+func (r *runner) submitCmd(fs *pflag.FlagSet, g *globalFlags, o *optionFlags, asJSON bool, paths []string) int {
 	if len(paths) == 0 {
 		return r.fail(ExitUsage, "give the audio files or folders to submit (see `fwbatch submit --help`)")
 	}
 	if o.concurrency < 1 {
 		return r.fail(ExitUsage, "--concurrency %d: must be at least 1", o.concurrency)
 	}
-	e, err := r.setupCLI(&g)
+	e, err := r.setupCLI(g)
 	if err != nil {
 		return r.fail(ExitUsage, "%v", err)
 	}
@@ -92,7 +102,7 @@ func (r *runner) submitCmd(args []string) int {
 	}
 	defer client.CloseIdleConnections()
 
-	out := r.newSubmitOutput(e, *asJSON)
+	out := r.newSubmitOutput(e, asJSON)
 	files, bad := expandPaths(paths)
 	// Every file is checked before the first upload starts, so that a typo
 	// is reported at once, not after an hour of uploading the others.
@@ -262,7 +272,7 @@ func (o *submitOutput) end() {
 
 // note prints a line on stderr, above the bars.
 func (o *submitOutput) note(format string, args ...any) {
-	print := func() { fmt.Fprintf(o.r.stderr, "fwbatch: "+format+"\n", args...) }
+	print := func() { fmt.Fprintln(o.r.stderr, "fwbatch: "+termsafe.Line(fmt.Sprintf(format, args...))) }
 	if o.view != nil {
 		o.view.above(print)
 		return
@@ -346,10 +356,10 @@ func (o *submitOutput) print(l submitLine) {
 		if l.Error != "" {
 			b.WriteString(": " + l.Error)
 		}
-		fmt.Fprintln(o.r.stdout, b.String())
+		fmt.Fprintln(o.r.stdout, termsafe.Line(b.String()))
 	}
 	if l.Error != "" && (o.json || !o.dupErr) {
-		fmt.Fprintf(o.r.stderr, "fwbatch: %s: %s\n", l.File, l.Error)
+		fmt.Fprintln(o.r.stderr, "fwbatch: "+termsafe.Line(l.File+": "+l.Error))
 	}
 }
 

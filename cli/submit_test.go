@@ -60,6 +60,7 @@ var submittedLine = regexp.MustCompile(`^(\S+) submitted batch_id=(\S+) account_
 // format, and once with every advanced field set, and checks what the fake
 // received and what the history holds.
 func TestSubmitConformance(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{})
 	file := h.audio("hello.flac", "talk.flac")
 	type tc struct {
@@ -145,6 +146,7 @@ func TestSubmitConformance(t *testing.T) {
 
 // TestSubmitJSON checks the --json line.
 func TestSubmitJSON(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{Faults: mustFaults(t, "2:401")})
 	good := h.audio("hello.mp3", "a.mp3")
 	bad := h.audio("hello.ogg", "b.ogg")
@@ -192,6 +194,7 @@ func mustFaults(t *testing.T, spec string) fakeapi.Faults {
 // code, the one-line message (HTTP status and next step), the history's
 // event, and that retries happen exactly where the API doc allows them.
 func TestSubmitFaults(t *testing.T) {
+	// Not parallel: it reads the retry waits of every client (takeSleeps).
 	const dup = "outcome unknown: a batch job may have been created; resubmitting may create a duplicate"
 	tests := []struct {
 		name     string
@@ -210,7 +213,7 @@ func TestSubmitFaults(t *testing.T) {
 		{name: "403", faults: "1:403", code: 1, kind: store.KindFailed, status: 403,
 			msg: []string{"HTTP 403", "— check FIREWORKS_API_KEY and the account's permissions"}, requests: 1},
 		{name: "413 before the body", faults: "1:413", big: true, code: 1, kind: store.KindFailed, status: 413,
-			msg: []string{"HTTP 413", "— the file is over the API's 1 GB limit; split it or compress it"}, requests: 1},
+			msg: []string{"HTTP 413", "— the server refused the size (HTTP 413 from 127.0.0.1:"}, requests: 1},
 		{name: "422", faults: "1:422", code: 1, kind: store.KindFailed, status: 422,
 			msg: []string{"HTTP 422", "— the server refused the options; fix them and submit again"}, requests: 1},
 		{name: "429 with Retry-After seconds, then accepted", faults: "1:429=2", code: 0, kind: store.KindSubmitted,
@@ -235,12 +238,12 @@ func TestSubmitFaults(t *testing.T) {
 		{name: "reset mid-upload, then accepted", faults: "1:reset", big: true, code: 0, kind: store.KindSubmitted, requests: 2, jobs: 1},
 		{name: "reset mid-upload every time", faults: "*:reset", big: true, code: 1, kind: store.KindFailed,
 			msg: []string{"network error uploading", "(gave up after 3 tries)", "— nothing was submitted; check the network and try again"}, requests: 3},
-		{name: "created, then reset", faults: "1:created-reset", code: 1, kind: store.KindUnknown,
+		{name: "created, then the connection closed", faults: "1:created-close", code: 1, kind: store.KindUnknown,
 			msg: []string{"network error waiting for the reply", dup}, requests: 1, jobs: 1},
 		{name: "headers never come", faults: "1:hang", code: 1, kind: store.KindUnknown,
 			msg: []string{"network error waiting for the reply", "timed out", dup}, requests: 1},
-		{name: "trickling reply", faults: "1:trickle", code: 1, kind: store.KindUnknown, status: 200,
-			msg: []string{"HTTP 200: reply too slow", dup}, requests: 1, jobs: 1},
+		{name: "reply stalls", faults: "1:stall-reply", code: 1, kind: store.KindUnknown, status: 200,
+			msg: []string{"HTTP 200: reply stalled (no byte for 1 s)", dup}, requests: 1, jobs: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -303,6 +306,7 @@ func TestSubmitFaults(t *testing.T) {
 // TestSubmitWrongKey: a server that echoes the refused key in its message
 // never gets it shown.
 func TestSubmitWrongKey(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{APIKey: "the-right-key"})
 	file := h.audio("hello.wav", "talk.wav")
 	res := h.run("submit", file)
@@ -322,6 +326,7 @@ func TestSubmitWrongKey(t *testing.T) {
 // TestSubmitBadFiles: a clear error naming the file, no request, and no
 // history event, for every kind of file the API cannot take.
 func TestSubmitBadFiles(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{})
 	dir := filepath.Join(h.dir, "bad")
 	os.MkdirAll(dir, 0o755)
@@ -396,6 +401,7 @@ func TestSubmitBadFiles(t *testing.T) {
 // TestSubmitUsage: usage and setup errors exit 2 with one line, before any
 // request or history event.
 func TestSubmitUsage(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{})
 	file := h.audio("hello.wav", "talk.wav")
 	tests := []struct {
@@ -407,7 +413,9 @@ func TestSubmitUsage(t *testing.T) {
 	}{
 		{name: "no files", args: []string{"submit"}, msg: []string{"give the audio files or folders to submit"}},
 		{name: "concurrency 0", args: []string{"submit", "--concurrency", "0", file}, msg: []string{"--concurrency 0: must be at least 1"}},
-		{name: "unknown flag", args: []string{"submit", "--colour", file}, msg: []string{"flag provided but not defined: -colour", "fwbatch submit --help"}},
+		{name: "unknown flag", args: []string{"submit", "--colour", file}, msg: []string{"unknown flag: --colour", "fwbatch submit --help"}},
+		{name: "unknown flag before the command", args: []string{"--colour", "submit", file}, msg: []string{"unknown flag: --colour", "--help`"}},
+		{name: "key as a short flag", args: []string{"submit", file, "-key", "xyz"}, msg: []string{"never taken as a flag", "FIREWORKS_API_KEY"}},
 		{name: "key as a flag", args: []string{"submit", "--api-key=xyz", file}, msg: []string{"never taken as a flag", "FIREWORKS_API_KEY"}},
 		{name: "diarize without verbose_json", args: []string{"submit", file, "--diarize"},
 			msg: []string{"invalid options: --diarize (diarize): needs response_format verbose_json and word in timestamp_granularities"}},
@@ -449,6 +457,7 @@ func TestSubmitUsage(t *testing.T) {
 // TestSubmitFolder: a folder means the audio files directly inside it,
 // any case of extension, not its subfolders; a file named twice goes once.
 func TestSubmitFolder(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, fakeapi.Config{})
 	a := h.audio("hello.flac", "rec/a.flac")
 	b := h.audio("hello.mp3", "rec/B.MP3")
@@ -478,6 +487,7 @@ func TestSubmitFolder(t *testing.T) {
 
 // TestSubmitConcurrency: --concurrency uploads run at once, never more.
 func TestSubmitConcurrency(t *testing.T) {
+	t.Parallel()
 	var cur, peak atomic.Int32
 	h := newWrappedHarness(t, fakeapi.Config{Latency: 50 * time.Millisecond}, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -32,11 +32,12 @@ func partial(scr, file string) bool {
 // answers the first request 429 (Retry-After 2 s) and that file's retry 500,
 // which shows as a waiting countdown and then an "unknown outcome" row.
 func TestThreeFilesConcurrentlyWithRetryAndUnknown(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, "-read-rate", "2000000", "-faults", "1:429=2,4:500", "-polls", "1000")
 	u := newUser(t, f)
 	names := map[string]string{"a-one.flac": "hello.flac", "b-two.wav": "hello.wav", "c-three.ogg": "hello.ogg"}
 	dir := audioDir(t, names, 12<<20)
-	s := tmuxtest.Start(t, 120, 30, u.env, fwbatch, dir)
+	s := tmuxtest.Start(t, 120, 30, u.env, u.ui(dir)...)
 	s.WaitText(wait, "c-three.ogg")
 	s.Keys("Space")
 	s.Keys("Space")

@@ -16,6 +16,7 @@ import (
 // file and later reads its completed transcript, and the real history
 // location stays empty.
 func TestDemoOnAFreshMachine(t *testing.T) {
+	t.Parallel()
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)

@@ -6,14 +6,17 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fwbatch/fwbatch/submit/fakeapi"
 )
@@ -23,22 +26,36 @@ var (
 	fakeBin string // the standalone fake
 )
 
+// parallel is how many of these tests run at once unless -parallel says
+// otherwise. They spend their time waiting (on the fake's throttled reads,
+// the UI's timers, tmux), not computing, so more than the number of cores
+// (go test's default) run well; their limits are counts or generous.
+const parallel = 4
+
 func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		flag.Set("test.parallel", fmt.Sprint(parallel))
+	}
 	dir, err := os.MkdirTemp("", "fwbatch-e2e-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// One build of both: fwbatch (the module's root) and fakeapi. Without
+	// the VCS stamp, `fwbatch version` says what this tree's code says in
+	// this test binary (TestBinaryIsThisCode); release builds are
+	// release_test's business.
+	cmd := exec.Command("go", "build", "-buildvcs=false", "-o", dir+string(filepath.Separator), "..", "../submit/fakeapi/cmd/fakeapi")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building fwbatch and the fake:", err)
+		os.Exit(1)
+	}
 	fwbatch = filepath.Join(dir, "fwbatch")
 	fakeBin = filepath.Join(dir, "fakeapi")
-	for _, b := range [][2]string{{fwbatch, ".."}, {fakeBin, "../submit/fakeapi/cmd/fakeapi"}} {
-		cmd := exec.Command("go", "build", "-o", b[0], b[1])
-		cmd.Stderr = os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "building", b[1], err)
-			os.Exit(1)
-		}
-	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -98,16 +115,19 @@ func (f *fake) jobs() []fakeapi.AdminJob {
 	return j
 }
 
-// user is a fresh user account: its own HOME, state and config folders.
+// user is a fresh user account: its own HOME, state and config folders,
+// and a debug log.
 type user struct {
 	home, state, config string
+	debug               string // the --debug log of ui()
 	env                 []string
 }
 
 func newUser(t *testing.T, f *fake, extra ...string) *user {
 	t.Helper()
 	home := t.TempDir()
-	u := &user{home: home, state: filepath.Join(home, "state"), config: filepath.Join(home, "config")}
+	u := &user{home: home, state: filepath.Join(home, "state"), config: filepath.Join(home, "config"), debug: filepath.Join(home, "debug.log")}
+	t.Cleanup(func() { noCanaryIn(t, home) })
 	u.env = []string{
 		"HOME=" + home, "XDG_STATE_HOME=" + u.state, "XDG_CONFIG_HOME=" + u.config,
 		"PATH=" + os.Getenv("PATH"), "TERM=xterm-256color", "LANG=C.UTF-8",
@@ -121,6 +141,36 @@ func newUser(t *testing.T, f *fake, extra ...string) *user {
 }
 
 func (u *user) historyPath() string { return filepath.Join(u.state, "fwbatch", "history.jsonl") }
+
+// ui is the command line of the UI with args, logging to the user's debug
+// log (which, like every file in the user's home, is checked for the key
+// when the test ends).
+func (u *user) ui(args ...string) []string {
+	return append([]string{fwbatch, "--debug", u.debug}, args...)
+}
+
+// logged counts the lines of a --debug log that hold what (a message type
+// such as "ui.watchTickMsg"): the UI's own clock, for windows measured in
+// its ticks rather than in seconds of a machine that may be loaded.
+func logged(t *testing.T, log, what string) int {
+	t.Helper()
+	data, err := os.ReadFile(log)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return strings.Count(string(data), what)
+}
+
+// waitLogged waits until log holds n lines with what, and fails the test
+// when that has not happened within d.
+func waitLogged(t *testing.T, log, what string, n int, d time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(d); logged(t, log, what) < n; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %d %s in the debug log; it has %d", d, n, what, logged(t, log, what))
+		}
+	}
+}
 
 // audioDir makes a folder with audio files copied from testdata/audio,
 // named as asked; padTo grows a file (after its real header) so that an
@@ -147,6 +197,24 @@ func audioDir(t *testing.T, files map[string]string, padTo int64) string {
 		}
 	}
 	return dir
+}
+
+// noCanaryIn fails if the API key appears in any file under dir: the
+// history, saved results, the config, debug logs.
+func noCanaryIn(t *testing.T, dir string) {
+	t.Helper()
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		if fi, err := d.Info(); err != nil || fi.Size() > 16<<20 {
+			return nil // the big sparse audio files
+		}
+		if data, err := os.ReadFile(path); err == nil {
+			noCanary(t, path, string(data))
+		}
+		return nil
+	})
 }
 
 // noCanary fails if the API key appears in s.

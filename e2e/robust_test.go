@@ -36,7 +36,7 @@ func startSlowFake(t *testing.T, args ...string) *fake {
 // it).
 func midUpload(t *testing.T, f *fake, u *user, file string) (*tmuxtest.Session, int) {
 	t.Helper()
-	s := tmuxtest.Start(t, 100, 30, u.env, fwbatch, file)
+	s := tmuxtest.Start(t, 100, 30, u.env, u.ui(file)...)
 	focused(t, s, "Task")
 	s.Keys("C-s")
 	s.WaitText(wait, "Submitting")
@@ -155,15 +155,20 @@ func TestHangupFinishesUploads(t *testing.T) {
 			accepted = time.Now()
 			break
 		}
-		if !alive(pid) {
-			t.Fatalf("fwbatch ended %v after SIGHUP, before its upload did", time.Since(hup).Round(time.Millisecond))
+		// Gone: look at the fake again, as the job may have been made (and
+		// fwbatch may have exited) since the look above.
+		if !alive(pid) && len(f.jobs()) == 0 {
+			log, _ := os.ReadFile(u.debug)
+			hist, _ := os.ReadFile(u.historyPath())
+			t.Fatalf("fwbatch ended %v after SIGHUP, before its upload did\nthe history:\n%s\nthe end of its debug log:\n%s",
+				time.Since(hup).Round(time.Millisecond), hist, lastLines(string(log), 20))
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the upload never completed after SIGHUP")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	took := waitGone(t, pid, 5*time.Second, "its upload was accepted")
+	took := waitGone(t, pid, wait, "its upload was accepted")
 	t.Logf("SIGHUP; the upload was accepted %v later; fwbatch exited %v after that",
 		accepted.Sub(hup).Round(time.Millisecond), took.Round(time.Millisecond))
 
@@ -174,11 +179,14 @@ func TestHangupFinishesUploads(t *testing.T) {
 	}
 
 	// The next session lists it with its batch id.
-	s2 := tmuxtest.Start(t, 120, 30, u.env, fwbatch, filepath.Dir(file))
+	s2 := tmuxtest.Start(t, 120, 30, u.env, u.ui(filepath.Dir(file))...)
 	s2.WaitText(wait, "hangup.flac")
 	s2.Keys("Tab")
+	// Its status is "submitted" until the first background check, which
+	// turns it to processing.
 	s2.WaitFor(wait, "the batch id in History", func(scr string) bool {
-		return strings.Contains(scr, batch[:18]) && strings.Contains(scr, "submitted")
+		row := lineWith(scr, "hangup.flac")
+		return strings.Contains(row, batch[:18]) && (strings.Contains(row, "submitted") || strings.Contains(row, "processing"))
 	})
 }
 
@@ -188,11 +196,11 @@ func TestHangupIdleExits(t *testing.T) {
 	f := startFake(t)
 	u := newUser(t, f)
 	dir := audioDir(t, map[string]string{"a.wav": "hello.wav"}, 0)
-	s := tmuxtest.Start(t, 100, 30, u.env, fwbatch, dir)
+	s := tmuxtest.Start(t, 100, 30, u.env, u.ui(dir)...)
 	s.WaitText(wait, "a.wav")
 	pid := s.PanePID()
 	s.Kill()
-	took := waitGone(t, pid, 2*time.Second, "SIGHUP with nothing in flight")
+	took := waitGone(t, pid, 10*time.Second, "SIGHUP with nothing in flight")
 	t.Logf("fwbatch exited %v after SIGHUP", took.Round(time.Millisecond))
 }
 
@@ -222,7 +230,7 @@ func TestKilledUploadIsInterrupted(t *testing.T) {
 		s.Keys("Tab")
 		s.WaitText(wait, "Batch ID")
 	}
-	watcher := tmuxtest.Start(t, 120, 30, u.env, fwbatch, filepath.Dir(file))
+	watcher := tmuxtest.Start(t, 120, 30, u.env, u.ui(filepath.Dir(file))...)
 	onHistory(watcher)
 
 	s, pid := midUpload(t, f, u, file)
@@ -235,7 +243,7 @@ func TestKilledUploadIsInterrupted(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitGone(t, pid, 5*time.Second, "kill -9")
+	waitGone(t, pid, wait, "kill -9")
 	s.Kill()
 	evs := events(t, u)
 	if len(evs) != 1 || evs[0].Kind != store.KindStarted {
@@ -251,7 +259,7 @@ func TestKilledUploadIsInterrupted(t *testing.T) {
 	if err := os.Truncate(file, 1<<20); err != nil {
 		t.Fatal(err)
 	}
-	s2 := tmuxtest.Start(t, 120, 30, u.env, fwbatch, filepath.Dir(file))
+	s2 := tmuxtest.Start(t, 120, 30, u.env, u.ui(filepath.Dir(file))...)
 	onHistory(s2)
 	scr := s2.WaitFor(wait, "the killed upload in History", func(scr string) bool { return row(scr) != "" })
 	if r := row(scr); !strings.Contains(r, "! interrupted") || strings.Contains(r, "elsewhere") {
@@ -311,12 +319,17 @@ func TestTermAndIntInterruptUploads(t *testing.T) {
 		}
 		what := strings.Join(names, " then ")
 		t.Run(what, func(t *testing.T) {
+			t.Parallel()
 			f := startSlowFake(t)
 			u := newUser(t, f)
 			s, pid := midUpload(t, f, u, bigAudio(t, "signalled.flac"))
 			for i, sig := range sigs {
 				if i > 0 {
-					time.Sleep(100 * time.Millisecond)
+					// The hang-up has been handled once the screen is gone
+					// (the terminal is given back); the upload goes on.
+					s.WaitFor(wait, "the screen to go after "+sigs[i-1].String(), func(scr string) bool {
+						return !strings.Contains(scr, "Submitting")
+					})
 					if !alive(pid) {
 						t.Fatalf("fwbatch ended after %v, before its upload did", sigs[i-1])
 					}
@@ -325,7 +338,7 @@ func TestTermAndIntInterruptUploads(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			took := waitGone(t, pid, 5*time.Second, what)
+			took := waitGone(t, pid, wait, what)
 			if r := lastSubmit(f); r.BodyRead >= r.ContentLength || len(f.jobs()) != 0 {
 				t.Fatalf("the upload went on after %s: the fake read %d of %d bytes", what, r.BodyRead, r.ContentLength)
 			}
@@ -334,7 +347,7 @@ func TestTermAndIntInterruptUploads(t *testing.T) {
 				t.Fatalf("history after %s: %s (%+v), want started,interrupted", what, k, evs)
 			}
 			if sigs[0] != syscall.SIGHUP {
-				s.WaitFor(2*time.Second, "tmux to see fwbatch exit", func(string) bool { dead, _ := s.Dead(); return dead })
+				s.WaitFor(wait, "the pane to see fwbatch exit", func(string) bool { dead, _ := s.Dead(); return dead })
 				if _, status := s.Dead(); status != 1 {
 					t.Fatalf("after %s: exit status %d, want 1 (uploads were interrupted)", what, status)
 				}
@@ -342,4 +355,10 @@ func TestTermAndIntInterruptUploads(t *testing.T) {
 			t.Logf("%s: fwbatch exited %v after the last signal", what, took.Round(time.Millisecond))
 		})
 	}
+}
+
+// lastLines is the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(len(lines)-n, 0):], "\n")
 }

@@ -282,24 +282,30 @@ func finishedHistory(t *testing.T, u *user, dir string) {
 }
 
 // TestIdleWritesNothing: idle on History, with no upload running and no job
-// pending, fwbatch writes not one byte to the terminal for 5 s: no
+// pending, fwbatch writes not one byte to the terminal while it looks at
+// the history file three times (its only timer when idle, every 2 s): no
 // animation, no timer redraws (what an SSH link on a metered connection
-// pays for).
+// pays for). The window is counted in those looks, from the debug log, so
+// a loaded machine only makes it longer.
 func TestIdleWritesNothing(t *testing.T) {
 	t.Parallel()
+	const tick, ticks = "ui.watchTickMsg", 3
 	f := startFake(t)
 	u := newUser(t, f)
 	dir := audioDir(t, map[string]string{"a.wav": "hello.wav"}, 0)
 	finishedHistory(t, u, dir)
-	r := startPTY(t, 100, 30, u.env, dir)
+	r := startPTY(t, 100, 30, u.env, "--debug", u.debug, dir)
 	r.waitOutput(wait, "a.wav")
 	r.send("\t")
 	r.waitOutput(wait, "batch-done-0000")
 	r.settle(time.Second, wait)
-	before := r.written()
-	time.Sleep(5 * time.Second)
+	before, from := r.written(), logged(t, u.debug, tick)
+	waitLogged(t, u.debug, tick, from+ticks, time.Minute)
+	// The last look's read comes back after its tick: give it the time a
+	// redraw would take to show.
+	r.settle(time.Second, wait)
 	if n := r.written() - before; n != 0 {
-		t.Fatalf("idle on History, fwbatch wrote %d bytes in 5 s: %q", n, r.output()[before:])
+		t.Fatalf("idle on History, fwbatch wrote %d bytes in %d history watches: %q", n, ticks, r.output()[before:])
 	}
 	if reqs := f.requests(); len(reqs) != 0 {
 		t.Errorf("idle with nothing pending, fwbatch sent %d requests", len(reqs))
@@ -307,41 +313,59 @@ func TestIdleWritesNothing(t *testing.T) {
 }
 
 // TestUploadRedrawsQuietly: while an upload runs, the screen is redrawn as
-// progress comes (at most every progress report or timer tick, about ten a
-// second) by small updates of what changed, never by clearing the screen.
+// progress comes (at most once per progress report or timer tick, about
+// ten a second) by small updates of what changed, never by clearing the
+// screen. The window is six of the UI's upload ticks (every 500 ms),
+// counted in the debug log, and the redraws are compared with those ticks
+// and with the messages that may cause one, counted there too: a loaded
+// machine makes the window longer, never the limits tighter.
 func TestUploadRedrawsQuietly(t *testing.T) {
 	t.Parallel()
-	f := startFake(t, "-polls", "1000", "-read-rate", fmt.Sprint(4<<20))
+	const tick, ticks = "ui.uiTickMsg", 6
+	// 32 MiB read at 2 MiB/s: the upload lasts 16 s, far longer than the
+	// window, on any machine.
+	f := startFake(t, "-polls", "1000", "-read-rate", fmt.Sprint(2<<20))
 	u := newUser(t, f)
 	dir := audioDir(t, map[string]string{"big.flac": "hello.flac"}, bigFile)
-	r := startPTY(t, 100, 30, u.env, filepath.Join(dir, "big.flac"))
+	r := startPTY(t, 100, 30, u.env, "--debug", u.debug, filepath.Join(dir, "big.flac"))
 	r.waitOutput(wait, "Task")
 	r.settle(300*time.Millisecond, wait)
 	r.send("\x13") // ctrl+s
 	r.waitOutput(wait, "Submitting")
-	time.Sleep(500 * time.Millisecond)
+	// From the first tick on, the Submitting screen is drawn: what follows
+	// are the progress redraws.
+	waitLogged(t, u.debug, tick, 1, wait)
 	r.mu.Lock()
 	from, bursts := r.out.Len(), r.bursts
 	r.mu.Unlock()
-	const span = 3 * time.Second
-	time.Sleep(span)
+	msgs0, start := countAll(t, u.debug), time.Now()
+	waitLogged(t, u.debug, tick, 1+ticks, time.Minute)
 	r.mu.Lock()
 	out, n := r.out.String()[from:], r.bursts-bursts
 	r.mu.Unlock()
+	msgs, took := countAll(t, u.debug)-msgs0, time.Since(start)
 	if len(f.jobs()) != 0 {
 		t.Fatal("the upload ended during the measurement: make it slower")
 	}
-	t.Logf("%v of upload: %d redraws, %d bytes", span, n, len(out))
+	t.Logf("%d upload ticks (%v): %d redraws, %d messages, %d bytes", ticks, took.Round(time.Millisecond), n, msgs, len(out))
 	switch {
 	case n == 0:
-		t.Errorf("no redraw in %v of upload: the progress does not move", span)
-	case n > 12*int(span/time.Second):
-		t.Errorf("%d redraws in %v: more than one per progress report", n, span)
+		t.Errorf("no redraw in %d upload ticks: the progress does not move", ticks)
+	case n > msgs:
+		t.Errorf("%d redraws for %d messages: the screen is redrawn without a reason", n, msgs)
+	case n > 6*ticks:
+		t.Errorf("%d redraws in %d upload ticks of 500 ms: more than about ten a second", n, ticks)
 	case len(out)/n > 1024:
 		t.Errorf("%d bytes per redraw: the whole screen is redrawn, not what changed", len(out)/n)
 	case strings.Contains(out, "\x1b[2J"):
 		t.Errorf("the screen is cleared during the upload")
 	}
+}
+
+// countAll counts the messages in a --debug log: one a line.
+func countAll(t *testing.T, log string) int {
+	t.Helper()
+	return logged(t, log, "\n")
 }
 
 // TestHangupByClosingTheTerminal: the terminal itself goes away (its master

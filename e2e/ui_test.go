@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,19 +14,49 @@ import (
 
 const wait = 15 * time.Second
 
-// selectLine presses Down until the highlighted line ("›") contains text.
+// selectLine moves the highlight ("›") to the line holding text.
 func selectLine(t *testing.T, s *tmuxtest.Session, text string) {
 	t.Helper()
-	for i := 0; i < 20; i++ {
-		for _, l := range strings.Split(s.Screen(), "\n") {
-			if strings.Contains(l, "›") && strings.Contains(l, text) {
-				return
+	highlight(t, s, "›", text)
+}
+
+// highlight moves the highlight (cursor, "›" or ">") to the line holding
+// text, which must be on screen: Down or Up, one press at a time, each
+// time waiting for the highlight to move before the next.
+func highlight(t *testing.T, s *tmuxtest.Session, cursor, text string) {
+	t.Helper()
+	// at is the highlighted line's index and the index of text's line.
+	at := func(scr string) (cur, target int) {
+		cur, target = -1, -1
+		for i, l := range strings.Split(scr, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), cursor+" ") && cur < 0 {
+				cur = i
+			}
+			if strings.Contains(l, text) && target < 0 {
+				target = i
 			}
 		}
-		s.Keys("Down")
-		time.Sleep(100 * time.Millisecond)
+		return cur, target
 	}
-	t.Fatalf("could not highlight %q:\n%s", text, s.Screen())
+	scr := s.Screen()
+	for range 40 {
+		cur, target := at(scr)
+		switch {
+		case cur < 0 || target < 0:
+			t.Fatalf("highlighting %q: no highlighted line or no such line on screen:\n%s", text, scr)
+		case cur == target:
+			return
+		case cur < target:
+			s.Keys("Down")
+		default:
+			s.Keys("Up")
+		}
+		scr = s.WaitFor(wait, fmt.Sprintf("the highlight to move towards %q", text), func(scr string) bool {
+			c, _ := at(scr)
+			return c != cur
+		})
+	}
+	t.Fatalf("could not highlight %q:\n%s", text, scr)
 }
 
 // focused waits until the form's focused field (marked "┃") is title.
@@ -51,10 +82,11 @@ func fieldValue(scr, title string) string {
 // it next to the audio. Then the history file, the saved .srt and what the
 // fake received are checked.
 func TestPickSubmitFollowSave(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, "-polls", "2", "-latency", "1500ms")
 	u := newUser(t, f)
 	dir := audioDir(t, map[string]string{"talk.flac": "hello.flac", "intro.wav": "hello.wav", "notes.txt": "not-audio.txt"}, 8<<20)
-	s := tmuxtest.Start(t, 100, 30, u.env, fwbatch, dir)
+	s := tmuxtest.Start(t, 100, 30, u.env, u.ui(dir)...)
 
 	s.WaitText(wait, "talk.flac")
 	selectLine(t, s, "talk.flac")
@@ -69,12 +101,17 @@ func TestPickSubmitFollowSave(t *testing.T) {
 	})
 	s.Keys("Tab")
 	focused(t, s, "Response format")
-	for i := 0; i < 5 && !strings.Contains(fieldValue(s.Screen(), "Response format"), "srt"); i++ {
+	// Right through the formats, each press seen on screen before the next.
+	for v := fieldValue(s.Screen(), "Response format"); !strings.Contains(v, "srt"); {
 		s.Keys("Right")
-		time.Sleep(150 * time.Millisecond)
-	}
-	if v := fieldValue(s.Screen(), "Response format"); !strings.Contains(v, "srt") {
-		t.Fatalf("could not choose srt: %q\n%s", v, s.Screen())
+		before := v
+		s.WaitFor(wait, "the response format to change from "+strings.TrimSpace(before), func(scr string) bool {
+			v = fieldValue(scr, "Response format")
+			return v != before
+		})
+		if strings.Contains(v, "verbose_json") || strings.Contains(v, "vtt") {
+			t.Fatalf("went past srt: %q\n%s", v, s.Screen())
+		}
 	}
 	s.Keys("C-s")
 

@@ -13,6 +13,7 @@ import (
 // and not yet reaped (a zombie), replaced by a newer process on the same pid,
 // or on another host too long ago.
 func TestProcessAlive(t *testing.T) {
+	t.Parallel()
 	host := hostname()
 	self := os.Getpid()
 	longAgo := time.Now().Add(-time.Hour)

@@ -32,17 +32,84 @@ func (s *Store) Append(ctx context.Context, evs ...Event) error {
 	if err != nil {
 		return err
 	}
-	return s.appendLocked(ctx, func(af *appendFile) error {
-		for _, line := range lines {
-			n, err := af.f.Write(line)
-			if err != nil {
-				af.dropPartial(int64(n))
-				return writeError(s.path, "append to the history file", err)
-			}
-			af.end += int64(n)
+	return s.appendLocked(ctx, func(af *appendFile) error { return af.write(lines) })
+}
+
+// AppendFor appends the events decide returns about submission id, deciding
+// under the lock on that submission as the file holds it then — other
+// processes' appends included — so that what one process found out (a
+// job's status, a saved result) is not recorded again by another that
+// asked at the same time. decide gets nil when the file has no event of id.
+// It may do work that must not be done twice (saving a result) before it
+// returns; no events appends nothing, and an error appends nothing and is
+// returned.
+//
+// The store keeps a folded copy of the file for this: loaded on the first
+// call (outside the lock), then brought up to date under the lock a tail
+// at a time, as Refresh does, so a call costs about what Append does.
+func (s *Store) AppendFor(ctx context.Context, id string, decide func(cur *Submission) ([]Event, error)) error {
+	s.viewMu.Lock()
+	defer s.viewMu.Unlock()
+	if s.view == nil {
+		h, err := s.Load()
+		if err != nil {
+			return err
 		}
-		return nil
+		s.view = h
+	}
+	return s.appendLocked(ctx, func(af *appendFile) error {
+		if _, err := s.Refresh(s.view); err != nil {
+			return err
+		}
+		evs, err := decide(s.view.Get(id))
+		if err != nil {
+			return err
+		}
+		if len(evs) == 0 {
+			af.nothing = true
+			return nil
+		}
+		lines, err := encodeEvents(evs)
+		if err != nil {
+			return err
+		}
+		return af.write(lines)
 	})
+}
+
+// Current returns submission id as the file holds it now (nil when the
+// file has no event of it), from the same folded copy AppendFor decides on,
+// brought up to date without the lock. It lets a caller see that it has
+// nothing new to record without taking the lock (what it reads may be out
+// of date by the time it acts: decide again under AppendFor before
+// writing). The Submission is a snapshot.
+func (s *Store) Current(id string) (*Submission, error) {
+	s.viewMu.Lock()
+	defer s.viewMu.Unlock()
+	if s.view == nil {
+		h, err := s.Load()
+		if err != nil {
+			return nil, err
+		}
+		s.view = h
+	} else if _, err := s.Refresh(s.view); err != nil {
+		return nil, err
+	}
+	return s.view.Get(id), nil
+}
+
+// write appends lines, one write each; a write that fails part way is
+// taken back.
+func (af *appendFile) write(lines [][]byte) error {
+	for _, line := range lines {
+		n, err := af.f.Write(line)
+		if err != nil {
+			af.dropPartial(int64(n))
+			return writeError(af.s.path, "append to the history file", err)
+		}
+		af.end += int64(n)
+	}
+	return nil
 }
 
 // CheckWritable takes the lock and opens the history for appending, as
@@ -70,6 +137,9 @@ func (s *Store) appendLocked(ctx context.Context, write func(*appendFile) error)
 	if err := write(af); err != nil {
 		return err
 	}
+	if af.nothing {
+		return nil // no byte written: nothing to flush
+	}
 	return af.sync()
 }
 
@@ -79,6 +149,7 @@ type appendFile struct {
 	f       *os.File
 	end     int64 // where the file ends after the last complete write
 	created bool
+	nothing bool // the caller wrote nothing (AppendFor decided so): no fsync
 }
 
 // openForAppend opens the history for appending; the caller holds the lock.
@@ -164,7 +235,7 @@ func (af *appendFile) dropPartial(n int64) {
 }
 
 func (af *appendFile) sync() error {
-	if err := af.f.Sync(); err != nil {
+	if err := af.s.syncFile(af.f); err != nil {
 		return writeError(af.s.path, "flush the history file to disk (fsync)", err)
 	}
 	if af.created {

@@ -200,3 +200,16 @@ func BenchmarkRefresh100k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSkim100k is what shell completion pays to read the history: it
+// must stay well under 100 ms (cli's BenchmarkCompleteIDs adds the rest).
+func BenchmarkSkim100k(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "history.jsonl")
+	writeSampleHistory(b, path, 100_000)
+	for b.Loop() {
+		briefs, err := Skim(path)
+		if err != nil || len(briefs) != 100_000 || briefs[7].BatchID == "" || briefs[7].ResultPath == "" {
+			b.Fatal(err, len(briefs))
+		}
+	}
+}

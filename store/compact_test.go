@@ -14,6 +14,7 @@ import (
 )
 
 func TestCompact(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	ctx := context.Background()
 	var lines []string
@@ -101,6 +102,7 @@ func TestCompact(t *testing.T) {
 }
 
 func TestCompactRefusesNewerFormat(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	old := lineStartedA + "\n" + lineStartedA + "\n" + `{"v":2,"kind":"started","id":"n"}` + "\n"
 	os.WriteFile(s.Path(), []byte(old), 0o600)
@@ -113,6 +115,7 @@ func TestCompactRefusesNewerFormat(t *testing.T) {
 }
 
 func TestCompactRemovesTempFiles(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	dir := filepath.Dir(s.Path())
 	os.WriteFile(s.Path(), []byte(lineStartedA+"\n"), 0o600)
@@ -146,6 +149,7 @@ func TestCompactRemovesTempFiles(t *testing.T) {
 }
 
 func TestMaybeCompact(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	ctx := context.Background()
 	var evs []Event

@@ -57,13 +57,18 @@ type Event struct {
 	Model      string            `json:"model,omitempty"`
 	Options    map[string]string `json:"options,omitempty"`     // every other form field, as sent
 	ResubmitOf string            `json:"resubmit_of,omitempty"` // id of the submission this one repeats
+	// Fingerprint identifies the recording by its content, wherever it
+	// lives later: "v1:<size>:<sha-256 hex of the first and last MiB>"
+	// (submit.Fingerprint). Versioned; empty in histories from before it.
+	Fingerprint string `json:"fingerprint,omitempty"`
 
-	// submitted
+	// submitted; unknown when the reply named a job without confirming it
 	BatchID    string `json:"batch_id,omitempty"`
 	AccountID  string `json:"account_id,omitempty"`
 	EndpointID string `json:"endpoint_id,omitempty"`
 
-	// failed, unknown, interrupted, status
+	// failed, unknown, interrupted; status when a check got an HTTP error
+	// instead of a status (404: the server does not know the job)
 	HTTPStatus int    `json:"http_status,omitempty"`
 	Message    string `json:"message,omitempty"` // redacted: never holds the API key
 

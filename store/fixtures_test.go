@@ -63,6 +63,7 @@ func fixtureFiles() map[string][]byte {
 }
 
 func TestFixtureFiles(t *testing.T) {
+	t.Parallel()
 	for name, want := range fixtureFiles() {
 		path := filepath.Join(fixtureDir, name)
 		if *update {
@@ -82,6 +83,7 @@ func TestFixtureFiles(t *testing.T) {
 }
 
 func TestFixtures(t *testing.T) {
+	t.Parallel()
 	jsonArrayLines := bytes.Count(fixtureFiles()["json-array.jsonl"], []byte("\n"))
 	allBad := func(n int) []BadLine {
 		var off int64

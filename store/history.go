@@ -22,15 +22,17 @@ const (
 // Submission is one submission's events folded in file order:
 //
 //   - started sets Started, Host, PID and the request fields (File …
-//     ResubmitOf), and the outcome "uploading" unless an outcome event came
+//     Fingerprint), and the outcome "uploading" unless an outcome event came
 //     before it;
 //   - submitted, failed, unknown and interrupted set Outcome; the last of
 //     them wins (so a submitted after an unknown wins);
-//   - submitted sets BatchID, AccountID and EndpointID, each only when the
-//     event has it: a batch id, once known, is never cleared;
+//   - submitted and unknown set BatchID, AccountID and EndpointID, each only
+//     when the event has it: a batch id, once known, is never cleared (an
+//     unknown event has one when the reply named a job without confirming
+//     it);
 //   - failed, unknown and interrupted set HTTPStatus and Message;
-//   - status sets ServerStatus, StatusTime (the event's time) and Message,
-//     and ResultPath when the event has one;
+//   - status sets ServerStatus, StatusHTTPStatus, StatusTime (the event's
+//     time) and Message, and ResultPath when the event has one;
 //   - hidden sets Hidden;
 //   - every event sets Updated to its time.
 //
@@ -55,6 +57,9 @@ type Submission struct {
 	Model      string
 	Options    map[string]string
 	ResubmitOf string
+	// Fingerprint is the recording's content fingerprint, "" for
+	// submissions recorded before fwbatch kept one.
+	Fingerprint string
 
 	Outcome    Outcome
 	BatchID    string
@@ -64,8 +69,12 @@ type Submission struct {
 	Message    string // the last failure, unknown, interrupted or status message
 
 	ServerStatus string
-	StatusTime   time.Time
-	ResultPath   string
+	// StatusHTTPStatus is the http_status of the last status event: the
+	// HTTP error a check got instead of a status (404: the server does not
+	// know the job), 0 when the server reported a status.
+	StatusHTTPStatus int
+	StatusTime       time.Time
+	ResultPath       string
 
 	Hidden bool
 }
@@ -267,29 +276,24 @@ func (h *History) apply(ev *Event, line int32) {
 		if ev.MTime != nil {
 			s.MTime = *ev.MTime
 		}
-		s.Options, s.ResubmitOf = ev.Options, ev.ResubmitOf
+		s.Options, s.ResubmitOf, s.Fingerprint = ev.Options, ev.ResubmitOf, ev.Fingerprint
 		if !st.hasOutcome {
 			s.Outcome = OutcomeUploading
 		}
 	case KindSubmitted:
 		k[kOutcome] = line
 		s.Outcome, st.hasOutcome = OutcomeSubmitted, true
-		if ev.BatchID != "" {
-			s.BatchID, k[kBatchID] = ev.BatchID, line
-		}
-		if ev.AccountID != "" {
-			s.AccountID, k[kAccountID] = ev.AccountID, line
-		}
-		if ev.EndpointID != "" {
-			s.EndpointID, k[kEndpointID] = ev.EndpointID, line
-		}
+		h.applyJob(s, k, ev, line)
 	case KindFailed, KindUnknown, KindInterrupted:
 		k[kOutcome], k[kHTTPStatus], k[kMessage] = line, line, line
 		s.Outcome, st.hasOutcome = Outcome(ev.Kind), true
 		s.HTTPStatus, s.Message = ev.HTTPStatus, ev.Message
+		if ev.Kind == KindUnknown {
+			h.applyJob(s, k, ev, line)
+		}
 	case KindStatus:
 		k[kStatus], k[kMessage] = line, line
-		s.ServerStatus, s.StatusTime, s.Message = ev.Status, ev.Time, ev.Message
+		s.ServerStatus, s.StatusHTTPStatus, s.StatusTime, s.Message = ev.Status, ev.HTTPStatus, ev.Time, ev.Message
 		if ev.ResultPath != "" {
 			s.ResultPath, k[kResultPath] = ev.ResultPath, line
 		}
@@ -300,6 +304,19 @@ func (h *History) apply(ev *Event, line int32) {
 		s.Hidden = true
 	}
 	s.Updated = ev.Time
+}
+
+// applyJob takes the job's ids from ev, each only when it has one.
+func (h *History) applyJob(s *Submission, k *keepers, ev *Event, line int32) {
+	if ev.BatchID != "" {
+		s.BatchID, k[kBatchID] = ev.BatchID, line
+	}
+	if ev.AccountID != "" {
+		s.AccountID, k[kAccountID] = ev.AccountID, line
+	}
+	if ev.EndpointID != "" {
+		s.EndpointID, k[kEndpointID] = ev.EndpointID, line
+	}
 }
 
 // kept is how many events compaction would keep.

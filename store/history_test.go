@@ -17,14 +17,16 @@ func fold(evs ...Event) *History {
 }
 
 func TestFoldRules(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 	mt := at(-100)
 	started := Event{Kind: KindStarted, ID: "a", Time: at(0), Host: "h1", PID: 1, File: "/f.flac", Size: 9, MTime: &mt,
-		Task: "transcribe", Endpoint: "audio-prod", Model: "m", Options: map[string]string{"k": "v"}, ResubmitOf: "z"}
+		Task: "transcribe", Endpoint: "audio-prod", Model: "m", Options: map[string]string{"k": "v"}, ResubmitOf: "z",
+		Fingerprint: "v1:9:ab"}
 	base := Submission{ID: "a", Started: at(0), Updated: at(0), Host: "h1", PID: 1, File: "/f.flac", Size: 9, MTime: mt,
 		Task: "transcribe", Endpoint: "audio-prod", Model: "m", Options: map[string]string{"k": "v"}, ResubmitOf: "z",
-		Outcome: OutcomeUploading}
+		Fingerprint: "v1:9:ab", Outcome: OutcomeUploading}
 	with := func(f func(*Submission)) Submission {
 		s := base
 		f(&s)
@@ -52,6 +54,24 @@ func TestFoldRules(t *testing.T) {
 			with(func(s *Submission) {
 				s.Outcome, s.BatchID, s.ServerStatus, s.StatusTime, s.Updated = OutcomeSubmitted, "b1", "RUNNING", at(2), at(3)
 			})},
+		{"unknown with the batch id its reply named", []Event{started,
+			{Kind: KindUnknown, ID: "a", Time: at(1), HTTPStatus: 200, Message: "status error", BatchID: "b1", AccountID: "acc", EndpointID: "ep"}},
+			with(func(s *Submission) {
+				s.Outcome, s.HTTPStatus, s.Message, s.BatchID, s.AccountID, s.EndpointID, s.Updated =
+					OutcomeUnknown, 200, "status error", "b1", "acc", "ep", at(1)
+			})},
+		{"a status event's HTTP status holds until the next status event", []Event{started,
+			{Kind: KindSubmitted, ID: "a", Time: at(1), BatchID: "b1"},
+			{Kind: KindStatus, ID: "a", Time: at(2), HTTPStatus: 404, Message: "gone"},
+			{Kind: KindHidden, ID: "a", Time: at(3)}},
+			with(func(s *Submission) {
+				s.Outcome, s.BatchID, s.StatusHTTPStatus, s.StatusTime, s.Message, s.Hidden, s.Updated =
+					OutcomeSubmitted, "b1", 404, at(2), "gone", true, at(3)
+			})},
+		{"a status after a 404 clears it", []Event{started,
+			{Kind: KindStatus, ID: "a", Time: at(2), HTTPStatus: 404, Message: "gone"},
+			{Kind: KindStatus, ID: "a", Time: at(3), Status: "processing"}},
+			with(func(s *Submission) { s.ServerStatus, s.StatusTime, s.Updated = "processing", at(3), at(3) })},
 		{"interrupted", []Event{started, {Kind: KindInterrupted, ID: "a", Time: at(1), Message: "cancelled"}},
 			with(func(s *Submission) { s.Outcome, s.Message, s.Updated = OutcomeInterrupted, "cancelled", at(1) })},
 		{"status keeps the result path and sets the message", []Event{started,
@@ -95,6 +115,7 @@ func TestFoldRules(t *testing.T) {
 }
 
 func TestSubmissionsOrderAndHidden(t *testing.T) {
+	t.Parallel()
 	h := fold(
 		Event{Kind: KindStarted, ID: "b"},
 		Event{Kind: KindStatus, ID: "c"}, // no started: still listed, where it first appears
@@ -122,6 +143,7 @@ func TestSubmissionsOrderAndHidden(t *testing.T) {
 // submission exactly as all its lines do: that is what makes compaction
 // safe. Random event sequences over a few ids test it.
 func TestKeepersFoldTheSame(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
 	kinds := []Kind{KindStarted, KindSubmitted, KindFailed, KindUnknown, KindInterrupted, KindStatus, KindHidden}
 	pick := func(vals ...string) string { return vals[r.IntN(len(vals))] }
@@ -133,7 +155,8 @@ func TestKeepersFoldTheSame(t *testing.T) {
 				Host: pick("h1", "h2"), PID: r.IntN(3), File: pick("", "/f1", "/f2"), Size: int64(r.IntN(3)),
 				Task: pick("", "transcribe"), Model: pick("", "m"), BatchID: pick("", "b1", "b2"), AccountID: pick("", "a1"),
 				EndpointID: pick("", "e1"), HTTPStatus: r.IntN(2) * 500, Message: pick("", "m1", "m2"),
-				Status: pick("", "RUNNING", "COMPLETED"), ResultPath: pick("", "/r1", "/r2"), ResubmitOf: pick("", "x")}
+				Status: pick("", "RUNNING", "COMPLETED"), ResultPath: pick("", "/r1", "/r2"), ResubmitOf: pick("", "x"),
+				Fingerprint: pick("", "v1:1:aa", "v1:2:bb")}
 			if r.IntN(2) == 0 {
 				ev.MTime = &mt
 			}

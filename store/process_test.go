@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/fwbatch/fwbatch/internal/testchild"
 )
 
 // The tests here run real processes: the test binary again, in
@@ -47,7 +49,11 @@ func helperMain(mode, path, arg string) error {
 	case "perm":
 		return json.NewEncoder(os.Stdout).Encode(permCheck(path))
 	case "disk":
-		return json.NewEncoder(os.Stdout).Encode(diskCheck(path))
+		res, err := diskCheck(path)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(os.Stdout).Encode(res)
 	case "load-rss":
 		peak, err := loadRSS(path)
 		if err != nil {
@@ -60,6 +66,10 @@ func helperMain(mode, path, arg string) error {
 	if err != nil {
 		return err
 	}
+	// Writers that take turns with others on a loaded machine may wait for
+	// the lock longer than a user would (5 s): the tests here check that no
+	// entry is lost, not how long a turn takes.
+	s.lockTimeout = time.Minute
 	switch mode {
 	case "append-loop":
 		// Appends until killed, and says which ids are on disk. The
@@ -110,6 +120,7 @@ func helperCmd(mode, path, arg string) *exec.Cmd {
 // reported done is there, the file loads, and the next append heals a torn
 // line.
 func TestKillDuringAppend(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	ctx := context.Background()
 	seed := rand.Uint64()
@@ -187,7 +198,9 @@ func TestKillDuringAppend(t *testing.T) {
 // Two processes append 1000 submissions each while this one compacts:
 // nothing is lost and every line reads.
 func TestTwoWritersAndCompaction(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
+	s.lockTimeout = time.Minute // two writers take turns with the compaction
 	const n = 1000
 	type writer struct {
 		cmd    *exec.Cmd
@@ -260,6 +273,7 @@ func TestTwoWritersAndCompaction(t *testing.T) {
 
 // A lock holder killed with kill -9 leaves no lock behind.
 func TestLockHolderKilled(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	cmd := helperCmd("hold-lock", s.Path(), "")
 	stdin, _ := cmd.StdinPipe()
@@ -337,6 +351,7 @@ func permCheck(root string) []permResult {
 // A read-only folder and a read-only file: a clear error, nothing changed.
 // Root ignores file permissions, so as root the check runs as nobody.
 func TestReadOnlyFolderAndFile(t *testing.T) {
+	t.Parallel()
 	root, err := os.MkdirTemp("", "fwbatch-perm-")
 	if err != nil {
 		t.Fatal(err)
@@ -370,22 +385,13 @@ func TestReadOnlyFolderAndFile(t *testing.T) {
 	if !asRoot {
 		results = permCheck(root)
 	} else {
-		// nobody must be able to reach the folders and run the binary.
+		// nobody must be able to reach the folders. A check that ran and
+		// failed fails the test; only a system that cannot switch to
+		// nobody skips it.
 		os.Chmod(root, 0o755)
-		bin := filepath.Join(root, "store.test")
-		if err := copyFile(os.Args[0], bin, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, "-test.run=^TestHelperProcess$")
-		cmd.Env = []string{helperEnv + "=perm", helperPathEnv + "=" + root, "HOME=" + root}
-		cmd.Dir = root
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Skipf("needs a non-root user: root ignores file permissions, and running the check as nobody failed (%v: %s)", err, stderr.Bytes())
-		}
+		cmd, dir := testchild.AsNobody(t, "-test.run=^TestHelperProcess$")
+		cmd.Env = []string{helperEnv + "=perm", helperPathEnv + "=" + root, "HOME=" + dir}
+		out := testchild.Output(t, "the permission checks as user nobody", cmd)
 		if err := json.Unmarshal(out, &results); err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}
@@ -410,43 +416,39 @@ func TestReadOnlyFolderAndFile(t *testing.T) {
 	}
 }
 
-func copyFile(from, to string, mode os.FileMode) error {
-	b, err := os.ReadFile(from)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(to, b, mode)
-}
-
 type diskResult struct {
-	Skip            string
+	NoMount         string // why this system cannot mount the tmpfs
+	NoRemount       string // why it cannot make the tmpfs read-only
 	Full, ReadOnly  string // the errors
 	FullUnchanged   bool   // the history as it was after the failed append
 	ReadOnlyAppends bool   // appends before the remount worked
 }
 
 // diskCheck mounts a tiny tmpfs at dir, in this process's own mount
-// namespace, fills it, then makes it read-only, appending each time.
-func diskCheck(dir string) diskResult {
+// namespace, fills it, then makes it read-only, appending each time. An
+// error is a failure of the store (the child exits 3); NoMount and
+// NoRemount say the system refused a mount.
+func diskCheck(dir string) (diskResult, error) {
 	var res diskResult
 	if err := syscall.Mount("fwbatch-test", dir, "tmpfs", 0, "size=128k,mode=0700"); err != nil {
-		res.Skip = "cannot mount a tmpfs: " + err.Error()
-		return res
+		res.NoMount = err.Error()
+		return res, nil
 	}
 	s, err := Open(filepath.Join(dir, "history.jsonl"))
 	if err != nil {
-		res.Skip = err.Error()
-		return res
+		return res, err
 	}
 	ctx := context.Background()
 	for i := range 3 {
 		if err := s.Append(ctx, Event{Kind: KindStarted, ID: fmt.Sprint(i)}); err != nil {
-			res.Skip = "append on the fresh tmpfs: " + err.Error()
-			return res
+			return res, fmt.Errorf("append on the fresh tmpfs: %w", err)
 		}
 	}
 	res.ReadOnlyAppends = true
-	filler, _ := os.Create(filepath.Join(dir, "filler"))
+	filler, err := os.Create(filepath.Join(dir, "filler"))
+	if err != nil {
+		return res, err
+	}
 	chunk := make([]byte, 1024)
 	for {
 		if _, err := filler.Write(chunk); err != nil {
@@ -465,13 +467,13 @@ func diskCheck(dir string) diskResult {
 	res.FullUnchanged = bytes.Equal(before, after)
 
 	if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
-		res.Skip = "cannot remount read-only: " + err.Error()
-		return res
+		res.NoRemount = err.Error()
+		return res, nil
 	}
 	if err := s.Append(ctx, Event{Kind: KindHidden, ID: "0"}); err != nil {
 		res.ReadOnly = err.Error()
 	}
-	return res
+	return res, nil
 }
 
 func mustSize(f *os.File) int64 {
@@ -485,24 +487,20 @@ func mustSize(f *os.File) int64 {
 // A full disk and a read-only file system: clear errors, and a write that
 // failed half way leaves no partial line.
 func TestFullAndReadOnlyDisk(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root, to mount a tiny file system in a private mount namespace")
 	}
 	dir := t.TempDir()
 	cmd := helperCmd("disk", dir, "")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Skipf("cannot run in a private mount namespace here: %v: %s", err, stderr.Bytes())
-	}
+	out := testchild.Output(t, "the disk checks in a private mount namespace", cmd)
 	var res diskResult
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	if res.Skip != "" {
-		t.Skip(res.Skip)
+	if res.NoMount != "" {
+		t.Skip("this system cannot mount a tmpfs in a private mount namespace: " + res.NoMount)
 	}
 	path := filepath.Join(dir, "history.jsonl")
 	if want := path + ": cannot append to the history file: no space left on device; free space or pass --history FILE"; !strings.HasPrefix(res.Full, want) {
@@ -510,6 +508,9 @@ func TestFullAndReadOnlyDisk(t *testing.T) {
 	}
 	if !res.FullUnchanged {
 		t.Error("the failed append left bytes behind")
+	}
+	if res.NoRemount != "" {
+		t.Skip("this system cannot remount a tmpfs read-only: " + res.NoRemount)
 	}
 	if want := path + ": cannot open the history file for writing: read-only file system; the disk is mounted read-only: pass --history FILE"; !strings.HasPrefix(res.ReadOnly, want) {
 		t.Errorf("read-only: %q\nwant %q", res.ReadOnly, want)

@@ -23,10 +23,19 @@ type Store struct {
 	// lockTimeout bounds the wait for another process's lock. Tests shorten it.
 	lockTimeout time.Duration
 
+	// syncFile flushes the history file to disk: (*os.File).Sync. Tests
+	// wrap it to check that every append is on disk before it returns.
+	syncFile func(*os.File) error
+
 	mu sync.Mutex
 	// head caches the file's first readable line so that Append can check
 	// the format version without reading more than that line again.
 	head headCache
+
+	// view is the file folded, for AppendFor's decisions under the lock;
+	// viewMu guards it (s.mu is taken inside the append path).
+	viewMu sync.Mutex
+	view   *History
 }
 
 const defaultLockTimeout = 5 * time.Second
@@ -80,7 +89,7 @@ func Open(path string) (*Store, error) {
 	case !fi.Mode().IsRegular():
 		return nil, fmt.Errorf("history file %s: not a regular file; pass --history FILE", abs)
 	}
-	return &Store{path: abs, lockTimeout: defaultLockTimeout}, nil
+	return &Store{path: abs, lockTimeout: defaultLockTimeout, syncFile: (*os.File).Sync}, nil
 }
 
 // Path is the history file's absolute path.

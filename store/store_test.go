@@ -15,6 +15,7 @@ import (
 )
 
 func TestDefaultPath(t *testing.T) {
+	// Not parallel: it sets environment variables (t.Setenv).
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	tests := []struct {
@@ -35,6 +36,7 @@ func TestDefaultPath(t *testing.T) {
 }
 
 func TestOpen(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "state", "fwbatch", "history.jsonl")
 	s, err := Open(path)
@@ -77,6 +79,7 @@ func newStore(t *testing.T) *Store {
 }
 
 func TestAppendFillsAndValidates(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	ctx := context.Background()
 	local := time.Date(2026, 5, 6, 7, 8, 9, 0, time.FixedZone("X", 3600))
@@ -126,6 +129,7 @@ func TestAppendFillsAndValidates(t *testing.T) {
 }
 
 func TestAppendHealsTornLine(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	os.WriteFile(s.Path(), []byte(lineStartedA+"\n"+lineSubmittedA[:30]), 0o600)
 	if err := s.Append(context.Background(), Event{Kind: KindHidden, ID: idA}); err != nil {
@@ -142,6 +146,7 @@ func TestAppendHealsTornLine(t *testing.T) {
 }
 
 func TestCheckWritable(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	ctx := context.Background()
 	if err := s.CheckWritable(ctx); err != nil {
@@ -169,6 +174,7 @@ func TestCheckWritable(t *testing.T) {
 }
 
 func TestVersionCheckFollowsTheFile(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	ctx := context.Background()
 	if err := s.Append(ctx, Event{Kind: KindHidden, ID: "a"}); err != nil {
@@ -195,6 +201,7 @@ func TestVersionCheckFollowsTheFile(t *testing.T) {
 }
 
 func TestLockTimeoutNamesHolder(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	unlock, err := s.lock(context.Background())
 	if err != nil {
@@ -222,6 +229,7 @@ func TestLockTimeoutNamesHolder(t *testing.T) {
 }
 
 func TestErrorsSayWhatToDo(t *testing.T) {
+	t.Parallel()
 	for errno, want := range map[syscall.Errno]string{
 		syscall.EROFS:  "read-only file system; the disk is mounted read-only: pass --history FILE on a writable disk",
 		syscall.ENOSPC: "no space left on device; free space or pass --history FILE",
@@ -241,6 +249,7 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 }
 
 func TestRefresh(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	ctx := context.Background()
 	h, err := s.Load() // no file yet
@@ -321,6 +330,7 @@ func TestRefresh(t *testing.T) {
 }
 
 func TestReportString(t *testing.T) {
+	t.Parallel()
 	r := Report{Path: "/h", BadCount: 2, Bad: []BadLine{{Line: 3}, {Line: 9}}, NewerCount: 1, NewerVersion: 2,
 		Torn: true, TornLine: 12, SetAside: []string{"/h.corrupt-1"}}
 	want := "history file /h: 2 unreadable lines kept (3, 9); 1 line of a newer format (v2) not read: upgrade fwbatch; " +
@@ -338,6 +348,7 @@ func TestReportString(t *testing.T) {
 }
 
 func TestReportIsACopy(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	os.WriteFile(s.Path(), []byte("bad\n"+lineStartedA+"\n"), 0o600)
 	h, _ := s.Load()
@@ -354,6 +365,7 @@ func TestReportIsACopy(t *testing.T) {
 // Goroutines of one process, on one Store or two, never lose each other's
 // appends.
 func TestConcurrentAppendsInOneProcess(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	s2, _ := Open(s.Path())
 	ctx := context.Background()
@@ -387,6 +399,7 @@ func TestConcurrentAppendsInOneProcess(t *testing.T) {
 // Append reads a line and a byte of the history, never the whole of it:
 // its cost must not grow with the history.
 func TestAppendDoesNotReadTheHistory(t *testing.T) {
+	// Not parallel: it reads this process's I/O counters (/proc/self/io).
 	s := newStore(t)
 	writeSampleHistory(t, s.Path(), 20_000)
 	ctx := context.Background()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -132,7 +133,9 @@ func (c *Client) submitRecorded(ctx context.Context, st *store.Store, it BatchIt
 	}
 	// The checks and the upload use the path as given, so that messages
 	// name the file as the user knows it; the history keeps it absolute.
-	info, err := Preflight(it.File, opts.Force)
+	// The fingerprint is read in the same pass as the checks, so that the
+	// recording is recognised later wherever it has moved.
+	info, fingerprint, err := preflightFingerprint(it.File, opts.Force)
 	if err != nil {
 		done(BatchEvent{Outcome: store.KindFailed, Err: err})
 		return
@@ -143,7 +146,7 @@ func (c *Client) submitRecorded(ctx context.Context, st *store.Store, it BatchIt
 	}
 	mtime := info.ModTime().UTC()
 	started := store.Event{
-		Kind: store.KindStarted, ID: it.ID, File: abs, Size: info.Size(), MTime: &mtime,
+		Kind: store.KindStarted, ID: it.ID, File: abs, Size: info.Size(), MTime: &mtime, Fingerprint: fingerprint,
 		Task: opts.Task, Endpoint: opts.Endpoint, Model: opts.Model, Options: opts.Extra(), ResubmitOf: it.ResubmitOf,
 	}
 	if err := st.Append(ctx, started); err != nil {
@@ -183,24 +186,70 @@ func (c *Client) submitRecorded(ctx context.Context, st *store.Store, it BatchIt
 	done(BatchEvent{Outcome: kind, Reply: reply, Err: err, Recorded: true})
 }
 
-// NeedsCheck reports whether sub has a job worth asking the server about:
-// accepted, not hidden, and not finished — a completed job whose result is
-// not saved yet still needs its check (CheckRecorded saves it).
+// RecordedState is what the history says of sub's job, as of its last
+// check: a 404 recorded in a status event is NotFound, anything else is
+// the recorded status classified (Pending before any check).
+func RecordedState(sub *store.Submission) JobState {
+	if sub.StatusHTTPStatus == http.StatusNotFound && sub.ServerStatus == "" {
+		return NotFound
+	}
+	return Classify(sub.ServerStatus)
+}
+
+// Checkable reports whether sub names a job that can be asked about: a
+// batch id and an account id, from a reply that accepted the upload or,
+// with an unknown outcome, named the job without confirming it.
+func Checkable(sub *store.Submission) bool {
+	return (sub.Outcome == store.OutcomeSubmitted || sub.Outcome == store.OutcomeUnknown) &&
+		sub.BatchID != "" && sub.AccountID != ""
+}
+
+// NeedsCheck reports whether sub has a job worth asking the server about
+// unasked: checkable, not hidden, and not finished — a completed job whose
+// result is not saved yet still needs its check (CheckRecorded saves it).
+// A job the server does not know (NotFound) is left alone until asked.
 func NeedsCheck(sub *store.Submission) bool {
-	if sub.Outcome != store.OutcomeSubmitted || sub.Hidden || sub.BatchID == "" || sub.AccountID == "" {
+	if sub.Hidden || !Checkable(sub) {
 		return false
 	}
-	switch Classify(sub.ServerStatus) {
+	switch RecordedState(sub) {
 	case Completed:
 		return sub.ResultPath == ""
-	case Failed:
+	case Failed, NotFound:
 		return false
 	}
 	return true
 }
 
+// NoJobReason says why sub has no job to check or fetch, for a submission
+// that is not Checkable.
+func NoJobReason(sub *store.Submission) string {
+	msg := ""
+	if sub.Message != "" {
+		msg = ": " + sub.Message
+	}
+	switch {
+	case sub.Outcome == store.OutcomeUnknown && sub.BatchID != "":
+		return "the reply named batch " + sub.BatchID + " but no account id, so the job cannot be checked; resubmitting may create a duplicate" + msg
+	case sub.Outcome == store.OutcomeUnknown:
+		return "the upload's outcome is unknown: a batch job may exist, but no batch id came back to check it with; resubmitting may create a duplicate" + msg
+	case sub.Outcome == store.OutcomeFailed:
+		return "the upload failed, so there is no batch job" + msg
+	case sub.Outcome == store.OutcomeInterrupted:
+		return "the upload was interrupted, so there is no batch job" + msg
+	case sub.Outcome == store.OutcomeUploading:
+		if store.ProcessAlive(sub.Host, sub.PID, sub.Started) {
+			return fmt.Sprintf("still uploading (process %d on %s); no batch id yet", sub.PID, sub.Host)
+		}
+		return "the upload was interrupted (its process is gone), so there is no batch job"
+	}
+	return "no batch id recorded"
+}
+
 // CheckResult is what CheckRecorded found and recorded.
 type CheckResult struct {
+	// Job is the server's answer; for NotFound, a Job with the batch id
+	// and the server's message and no status.
 	Job        *Job
 	State      JobState
 	ResultPath string // the saved result, when completed (new or from before)
@@ -210,41 +259,116 @@ type CheckResult struct {
 // CheckRecorded fetches a submission's job status and records it: a status
 // event when the status changed, and, the first time the job is seen
 // completed, its result saved under the results folder (so it survives
-// server-side expiry) with the path in that event.
+// server-side expiry) with the path in that event. A 404 is recorded too,
+// as a status event with http_status 404 and no status: the job is
+// NotFound, which is a state, not an error.
+//
+// Whether anything is new is decided under the history's lock, on the
+// submission as the file holds it then (store.AppendFor): several fwbatch
+// processes following the same jobs save each result once and record each
+// status once, whoever asks first.
+//
+// A completed job whose result cannot be saved (disk full, a folder that
+// cannot be written) is still recorded as completed, without a result
+// path, so that the history says what the server said and the job is
+// checked again; the error says why nothing was saved.
 func (c *Client) CheckRecorded(ctx context.Context, st *store.Store, sub store.Submission) (*CheckResult, error) {
-	if sub.BatchID == "" || sub.AccountID == "" {
-		return nil, fmt.Errorf("%s: no batch id: the server never accepted this upload", filepath.Base(sub.File))
+	if !Checkable(&sub) {
+		return nil, fmt.Errorf("%s: %s", filepath.Base(sub.File), NoJobReason(&sub))
 	}
 	job, err := c.Status(ctx, sub.AccountID, sub.BatchID)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusNotFound {
+		return c.recordNotFound(ctx, st, sub, apiErr.summary())
+	}
 	if err != nil {
 		return nil, err
 	}
 	res := &CheckResult{Job: job, State: job.State(), ResultPath: sub.ResultPath}
-	ev := store.Event{Kind: store.KindStatus, ID: sub.ID, Status: job.Status, Message: Redact(job.Message, c.key)}
-	if res.State == Completed && !savedResultExists(sub.ResultPath) {
-		data, err := job.Result()
-		if err != nil {
-			return res, err
-		}
-		format := sub.Options["response_format"]
-		if format == "" {
-			format = "json" // the API's default
-		}
-		path := filepath.Join(st.ResultsDir(), resultName(sub.ID)+ResultExt(format))
-		if err := SaveResult(path, data); err != nil {
-			return res, err
-		}
-		res.ResultPath = path
-		ev.ResultPath = path
+	msg := Redact(job.Message, c.key)
+	// Most checks find what the history already says ("still processing"):
+	// seen on the file as it is now, that takes no lock and writes nothing.
+	if cur, err := st.Current(sub.ID); err == nil && cur != nil && !newToRecord(cur, job, res.State, msg) {
+		res.ResultPath = cur.ResultPath
+		return res, nil
 	}
-	if ev.ResultPath == "" && job.Status == sub.ServerStatus && ev.Message == sub.Message {
-		return res, nil // nothing new to record
-	}
-	if err := st.Append(ctx, ev); err != nil {
+	var saveErr error
+	err = st.AppendFor(ctx, sub.ID, func(cur *store.Submission) ([]store.Event, error) {
+		if cur == nil {
+			cur = &sub // not in the file any more (edited by hand): record what was found
+		}
+		res.ResultPath = cur.ResultPath
+		ev := store.Event{Kind: store.KindStatus, ID: sub.ID, Status: job.Status, Message: msg}
+		if res.State == Completed && !savedResultExists(cur.ResultPath) {
+			path, err := c.saveJobResult(st, cur, job)
+			if err != nil {
+				saveErr = err
+			} else {
+				res.ResultPath, ev.ResultPath = path, path
+			}
+		}
+		// A result that could not be saved is recorded once, as completed
+		// without a path: the next check tries to save it again.
+		if ev.ResultPath == "" && job.Status == cur.ServerStatus && cur.StatusHTTPStatus == 0 && ev.Message == cur.Message {
+			return nil, nil // nothing new to record
+		}
+		res.Recorded = true
+		return []store.Event{ev}, nil
+	})
+	if err != nil {
+		res.Recorded = false
 		return res, err
 	}
-	res.Recorded = true
+	return res, saveErr
+}
+
+// newToRecord reports whether a check that found job has anything to
+// record about cur: a status or message the history does not hold, or a
+// completed result not saved yet.
+func newToRecord(cur *store.Submission, job *Job, state JobState, msg string) bool {
+	if state == Completed && !savedResultExists(cur.ResultPath) {
+		return true
+	}
+	return job.Status != cur.ServerStatus || cur.StatusHTTPStatus != 0 || msg != cur.Message
+}
+
+// recordNotFound records that the server does not know sub's job (HTTP
+// 404), unless the history already says so, deciding under the lock like
+// any other status.
+func (c *Client) recordNotFound(ctx context.Context, st *store.Store, sub store.Submission, msg string) (*CheckResult, error) {
+	res := &CheckResult{Job: &Job{BatchID: sub.BatchID, Message: msg}, State: NotFound}
+	err := st.AppendFor(ctx, sub.ID, func(cur *store.Submission) ([]store.Event, error) {
+		if cur == nil {
+			cur = &sub
+		}
+		if RecordedState(cur) == NotFound && cur.Message == msg {
+			return nil, nil // nothing new to record
+		}
+		res.Recorded = true
+		return []store.Event{{Kind: store.KindStatus, ID: sub.ID, HTTPStatus: http.StatusNotFound, Message: msg}}, nil
+	})
+	if err != nil {
+		res.Recorded = false
+		return res, err
+	}
 	return res, nil
+}
+
+// saveJobResult saves a completed job's result under the results folder.
+func (c *Client) saveJobResult(st *store.Store, sub *store.Submission, job *Job) (string, error) {
+	data, err := job.Result()
+	if err != nil {
+		return "", err
+	}
+	format := sub.Options["response_format"]
+	if format == "" {
+		format = "json" // the API's default
+	}
+	path := filepath.Join(st.ResultsDir(), resultName(sub.ID)+ResultExt(format))
+	if err := SaveResult(path, data); err != nil {
+		return "", err
+	}
+	return path, nil
 }
 
 // savedResultExists reports whether a result saved before is still there;

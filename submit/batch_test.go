@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -183,6 +182,10 @@ func TestRunBatchRecordsBeforeUploading(t *testing.T) {
 				if e.File != it.File || e.Size != 17115 || e.MTime == nil || e.Task != "transcribe" ||
 					e.Endpoint != "audio-prod" || e.Model != "whisper-v3" || e.Options["response_format"] != "json" {
 					t.Errorf("%s: started event %+v", name, e)
+				}
+				// A file under 2 MiB is fingerprinted whole.
+				if want := "v1:17115:" + fileSHA256(t, it.File); e.Fingerprint != want {
+					t.Errorf("%s: started fingerprint %q, want %q", name, e.Fingerprint, want)
 				}
 			case e.ID == id && e.Kind == store.KindSubmitted:
 				if e.BatchID != ev.Reply.BatchID || e.AccountID != "fake-account" || e.EndpointID != "audio-prod" {
@@ -509,6 +512,72 @@ func TestCheckRecorded(t *testing.T) {
 	}
 }
 
+// TestCheckRecordedOnceAcrossProcesses: several fwbatch processes that
+// saw a job pending and ask about it at once save its result once and
+// record its completion once (five demo windows wrote up to five
+// "completed" events per job).
+func TestCheckRecordedOnceAcrossProcesses(t *testing.T) {
+	fake := startFake(t, fakeapi.Config{})
+	c, _ := newClient(t, fake.URL(), nil)
+	st := openStore(t)
+	sub := submitOne(t, c, st, fixture("hello.flac"), submit.Options{})
+	var wg sync.WaitGroup
+	paths := make([]string, 5)
+	for i := range paths {
+		other, err := store.Open(st.Path()) // another process's store
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			res, err := c.CheckRecorded(context.Background(), other, sub)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			paths[i] = res.ResultPath
+		})
+	}
+	wg.Wait()
+	if got := kindsOf(historyEvents(t, st), sub.ID); !slices.Equal(got, []store.Kind{store.KindStarted, store.KindSubmitted, store.KindStatus}) {
+		t.Errorf("history %v, want one status event", got)
+	}
+	entries, err := os.ReadDir(st.ResultsDir())
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("results folder: %v %v, want one file", entries, err)
+	}
+	for _, p := range paths {
+		if p != filepath.Join(st.ResultsDir(), entries[0].Name()) {
+			t.Errorf("a check reports the result at %q", p)
+		}
+	}
+}
+
+// TestCheckRecordedResultNotSaved: a completed job whose result cannot be
+// saved is recorded as completed without a result (the history says what
+// the server said), the error says why, and the next check saves it.
+func TestCheckRecordedResultNotSaved(t *testing.T) {
+	fake := startFake(t, fakeapi.Config{})
+	c, _ := newClient(t, fake.URL(), nil)
+	st := openStore(t)
+	sub := submitOne(t, c, st, fixture("hello.flac"), submit.Options{})
+	if err := os.WriteFile(st.ResultsDir(), []byte("in the way"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.CheckRecorded(context.Background(), st, sub)
+	checkMessage(t, err, "results folder", st.ResultsDir())
+	if res == nil || res.State != submit.Completed || !res.Recorded || res.ResultPath != "" {
+		t.Fatalf("check: %+v", res)
+	}
+	sub = loadSub(t, st, sub.ID)
+	if sub.ServerStatus != "completed" || sub.ResultPath != "" || !submit.NeedsCheck(&sub) {
+		t.Fatalf("recorded: %+v", sub)
+	}
+	os.Remove(st.ResultsDir())
+	if res, err = c.CheckRecorded(context.Background(), st, sub); err != nil || res.ResultPath == "" {
+		t.Fatalf("the next check: %+v %v", res, err)
+	}
+}
+
 // TestCheckRecordedFailure: a job whose status turns to a failure is
 // recorded with the server's status and message, and nothing is saved.
 func TestCheckRecordedFailure(t *testing.T) {
@@ -599,15 +668,8 @@ func TestSaveResult(t *testing.T) {
 // and other tests (and the test log) must not hit it.
 func TestSaveResultWriteFails(t *testing.T) {
 	if p := os.Getenv("FWBATCH_SAVE_RESULT_CHILD"); p != "" {
-		var lim syscall.Rlimit
-		if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
-			t.Skip(err)
-		}
-		lim.Cur = 1024
-		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
-			t.Skip(err)
-		}
-		err := submit.SaveResult(p, bytes.Repeat([]byte("x"), 4096))
+		var err error
+		withFileSizeLimit(t, 1024, func() { err = submit.SaveResult(p, bytes.Repeat([]byte("x"), 4096)) })
 		if err == nil || !strings.Contains(err.Error(), p) {
 			t.Errorf("SaveResult over the file size limit: %v", err)
 		}
@@ -621,5 +683,75 @@ func TestSaveResultWriteFails(t *testing.T) {
 	}
 	if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a truncated result was saved: %v", err)
+	}
+}
+
+// TestCheckRecordedNotFound: a 404 is the state "not found", recorded once
+// as a status event with http_status 404 and no status; the job is then
+// left out of background checks, and a check on request asks again.
+func TestCheckRecordedNotFound(t *testing.T) {
+	fake := startFake(t, fakeapi.Config{Faults: faults(t, "s1-2:404")})
+	c, _ := newClient(t, fake.URL(), nil)
+	st := openStore(t)
+	sub := submitOne(t, c, st, fixture("hello.wav"), submit.Options{})
+	ctx := context.Background()
+	for i, wantRecorded := range []bool{true, false} {
+		res, err := c.CheckRecorded(ctx, st, sub)
+		if err != nil || res.State != submit.NotFound || res.Recorded != wantRecorded || res.State.String() != "not found" {
+			t.Fatalf("check %d: %+v, %v", i+1, res, err)
+		}
+		sub = loadSub(t, st, sub.ID)
+		if submit.RecordedState(&sub) != submit.NotFound || submit.NeedsCheck(&sub) || !strings.Contains(sub.Message, "HTTP 404") {
+			t.Fatalf("check %d: recorded %+v; NeedsCheck %v", i+1, sub, submit.NeedsCheck(&sub))
+		}
+	}
+	evs := historyEvents(t, st)
+	last := evs[len(evs)-1]
+	if got := kindsOf(evs, sub.ID); !slices.Equal(got, []store.Kind{store.KindStarted, store.KindSubmitted, store.KindStatus}) ||
+		last.HTTPStatus != 404 || last.Status != "" {
+		t.Errorf("history %v, last event %+v", got, last)
+	}
+	// Asked again, the server knows the job after all.
+	res, err := c.CheckRecorded(ctx, st, sub)
+	if err != nil || res.State != submit.Completed || !res.Recorded {
+		t.Fatalf("third check: %+v, %v", res, err)
+	}
+	sub = loadSub(t, st, sub.ID)
+	if submit.RecordedState(&sub) != submit.Completed || sub.StatusHTTPStatus != 0 || sub.ResultPath == "" {
+		t.Errorf("after it was found: %+v", sub)
+	}
+}
+
+// TestUnknownNamedJobIsRecordedAndChecked: a reply that named a batch id
+// without confirming the submission is recorded as unknown with that id,
+// and the job is checked like any other.
+func TestUnknownNamedJobIsRecordedAndChecked(t *testing.T) {
+	fake := startFake(t, fakeapi.Config{Faults: faults(t, "1:not-submitted=queued-maybe")})
+	c, _ := newClient(t, fake.URL(), nil)
+	st := openStore(t)
+	var log batchLog
+	file := fixture("hello.wav")
+	c.RunBatch(context.Background(), st, []submit.BatchItem{{File: file}}, 1, log.on)
+	ev := log.done(t)[file]
+	if ev.Outcome != store.KindUnknown || ev.Reply == nil || ev.Reply.BatchID == "" || !ev.Recorded {
+		t.Fatalf("done: %+v", ev)
+	}
+	sub := loadSub(t, st, ev.Item.ID)
+	if sub.Outcome != store.OutcomeUnknown || sub.BatchID != ev.Reply.BatchID || sub.AccountID != "fake-account" ||
+		!strings.Contains(sub.Message, `status "queued-maybe"`) || sub.HTTPStatus != 200 {
+		t.Fatalf("recorded %+v", sub)
+	}
+	if !submit.Checkable(&sub) || !submit.NeedsCheck(&sub) {
+		t.Fatal("an unknown outcome with a batch id is not checked")
+	}
+	res, err := c.CheckRecorded(context.Background(), st, sub)
+	if err != nil || res.State != submit.NotFound { // the fake made no job
+		t.Fatalf("check: %+v, %v", res, err)
+	}
+	// Without a batch id there is nothing to check, and the reason says
+	// what unknown means.
+	sub.BatchID = ""
+	if submit.Checkable(&sub) || !strings.Contains(submit.NoJobReason(&sub), "a batch job may exist, but no batch id came back to check it with") {
+		t.Errorf("no batch id: %q", submit.NoJobReason(&sub))
 	}
 }

@@ -26,9 +26,14 @@ type APIError struct {
 	HTTPStatus int
 	Message    string        // the server's message, one line, redacted
 	RetryAfter time.Duration // from Retry-After; 0 when absent
+	From       string        // who answered: the API's host, and " through proxy …" when one is used
+	Location   string        // a redirect's target, redacted
 }
 
 func (e *APIError) summary() string {
+	if e.Location != "" {
+		return fmt.Sprintf("HTTP %d: redirected to %s", e.HTTPStatus, e.Location)
+	}
 	return fmt.Sprintf("HTTP %d: %s", e.HTTPStatus, e.Message)
 }
 
@@ -48,7 +53,7 @@ func (e *APIError) nextStep() string {
 	case s == 403:
 		return "check FIREWORKS_API_KEY and the account's permissions"
 	case s == 404 && e.Op == "status":
-		return "no such batch job; check the batch id (results may have expired)"
+		return "no such batch job: it may have expired, or check the batch id and account"
 	case s == 404:
 		return "check --base-url (FIREWORKS_BATCH_BASE_URL)"
 	case s == 408:
@@ -56,7 +61,8 @@ func (e *APIError) nextStep() string {
 	case s == 412:
 		return "the Fireworks account is suspended; contact Fireworks support"
 	case s == 413:
-		return "the file is over the API's 1 GB limit; split it or compress it"
+		return fmt.Sprintf("the server refused the size (HTTP 413 from %s); the API takes files up to 1 GB, "+
+			"so a server or proxy in front of it may have a lower limit: split or compress the file, or check --base-url and the proxy", e.From)
 	case s == 422:
 		return "the server refused the options; fix them and submit again"
 	case s == 429 && e.RetryAfter > 0:
@@ -65,6 +71,8 @@ func (e *APIError) nextStep() string {
 		return "rate limited; try again later or lower --concurrency"
 	case s >= 500:
 		return "server error; try again later"
+	case s >= 300 && s < 400 && e.Location != "":
+		return "fwbatch does not follow redirects (one could carry the key elsewhere): if you trust the new address, set --base-url (FIREWORKS_BATCH_BASE_URL) to it"
 	case s >= 300 && s < 400:
 		return "unexpected redirect; check --base-url (FIREWORKS_BATCH_BASE_URL)"
 	}
@@ -75,17 +83,41 @@ func (e *APIError) nextStep() string {
 // back, so a batch job may or may not exist. It is never retried.
 type UnknownOutcomeError struct {
 	Cause      error
-	HTTPStatus int // 0 when no reply status was seen
+	HTTPStatus int    // 0 when no reply status was seen
+	BatchID    string // the batch id the reply named anyway, if any
 }
 
 func (e *UnknownOutcomeError) Error() string {
+	if e.BatchID != "" {
+		return summary(e.Cause) + " — outcome unknown: the reply named batch id " + e.BatchID +
+			", which fwbatch status can check; resubmitting may create a duplicate"
+	}
 	return summary(e.Cause) + " — outcome unknown: a batch job may have been created; resubmitting may create a duplicate"
 }
 
 func (e *UnknownOutcomeError) Unwrap() error { return e.Cause }
 
-// ReplyError is a reply fwbatch cannot use: bad JSON, a missing batch_id,
-// too large, too slow.
+// RefusedError is a 2xx submit reply that says a status other than
+// "submitted" and names no batch id: the server did not take the file.
+type RefusedError struct {
+	HTTPStatus      int
+	Status, Message string // as the server said them, redacted
+}
+
+func (e *RefusedError) summary() string {
+	s := fmt.Sprintf("HTTP %d: the server answered status %q", e.HTTPStatus, truncate(e.Status, 40))
+	if e.Message != "" {
+		s += ": " + truncate(e.Message, 200)
+	}
+	return s
+}
+
+func (e *RefusedError) Error() string {
+	return e.summary() + " — no batch id came back, so no job exists; submit it again later"
+}
+
+// ReplyError is a reply fwbatch cannot use: not JSON, a missing batch_id,
+// about another batch, too large, stalled.
 type ReplyError struct {
 	HTTPStatus int // 0 when the status line never came
 	Problem    string
@@ -115,13 +147,40 @@ func (e *NetError) summary() string {
 }
 
 func (e *NetError) Error() string {
-	if e.During == "connecting" {
+	switch e.During {
+	case "connecting":
 		return e.summary() + " — nothing was sent; check the network and --base-url"
+	case "checking the status":
+		return e.summary() + " — check the network and try again"
 	}
 	return e.summary() + " — nothing was submitted; check the network and try again"
 }
 
 func (e *NetError) Unwrap() error { return e.Err }
+
+// ConnError: fwbatch could not talk to the API for a reason no retry can
+// fix, so none is made: a TLS certificate it does not trust, TLS and plain
+// HTTP mixed up, a proxy that refuses or is down, a host that does not
+// exist. Nothing reached the API.
+type ConnError struct {
+	Host       string
+	Proxy      string // the proxy, when it is the cause: "http://host:port (HTTPS_PROXY)"
+	HTTPStatus int    // the reply that told, if one did (407, 400)
+	Problem    string // what is wrong, one line, redacted
+	Fix        string // what to do
+	Err        error  // the underlying error, if any
+}
+
+func (e *ConnError) summary() string {
+	if e.Proxy != "" {
+		return e.Problem
+	}
+	return fmt.Sprintf("%s (%s)", e.Problem, e.Host)
+}
+
+func (e *ConnError) Error() string { return e.summary() + " — nothing was sent to the API; " + e.Fix }
+
+func (e *ConnError) Unwrap() error { return e.Err }
 
 // StallError: the upload made no progress for Config.StallTimeout and was
 // aborted before it was complete, so no job exists.
@@ -150,6 +209,8 @@ type InterruptedError struct {
 
 func (e *InterruptedError) summary() string {
 	switch {
+	case e.Op == "status" && errors.Is(e.Cause, context.DeadlineExceeded):
+		return "the status check timed out"
 	case e.Op == "status":
 		return "interrupted while checking the status"
 	case e.Total == 0:
@@ -227,13 +288,19 @@ func Explain(err error) string {
 // HTTPStatusOf returns the HTTP status behind err, or 0.
 func HTTPStatusOf(err error) int {
 	var (
-		a *APIError
-		u *UnknownOutcomeError
-		r *ReplyError
+		a   *APIError
+		u   *UnknownOutcomeError
+		r   *ReplyError
+		ref *RefusedError
 	)
+	var ce *ConnError
 	switch {
 	case errors.As(err, &a):
 		return a.HTTPStatus
+	case errors.As(err, &ref):
+		return ref.HTTPStatus
+	case errors.As(err, &ce):
+		return ce.HTTPStatus
 	case errors.As(err, &u) && u.HTTPStatus != 0:
 		return u.HTTPStatus
 	case errors.As(err, &r):
@@ -242,20 +309,29 @@ func HTTPStatusOf(err error) int {
 	return 0
 }
 
-// Redact removes key, and its usual encodings and any change of case, from
-// s. Every message built from a server's reply or a URL goes through it.
+// minSecretRun is the shortest run of the key's characters that Redact
+// treats as the key: a key cut short by a server, a proxy or our own
+// truncation is still a secret, while 12 characters of a ≥ 32-character
+// random key cannot turn up in innocent text by chance.
+const minSecretRun = 12
+
+// Redact removes key, its usual encodings (URL, JSON, Go quoting, base64),
+// any change of case, and any run of at least 12 consecutive characters of
+// one of them, from s. Every message built from a server's reply or a URL
+// goes through it, before it is cut to length.
 func Redact(s, key string) string {
 	key = strings.TrimSpace(key)
 	if key == "" || s == "" {
 		return s
 	}
 	quoted, _ := json.Marshal(key)
+	goQuoted := strconv.Quote(key)
 	variants := []string{
 		key,
 		url.QueryEscape(key),
 		url.PathEscape(key),
 		string(quoted[1 : len(quoted)-1]),
-		strconv.Quote(key)[1 : len(strconv.Quote(key))-1],
+		goQuoted[1 : len(goQuoted)-1],
 		base64.StdEncoding.EncodeToString([]byte(key)),
 		base64.RawStdEncoding.EncodeToString([]byte(key)),
 		base64.URLEncoding.EncodeToString([]byte(key)),
@@ -264,7 +340,59 @@ func Redact(s, key string) string {
 	for _, v := range variants {
 		s = replaceFold(s, v, "[redacted]")
 	}
-	return s
+	return redactRuns(s, variants)
+}
+
+// redactRuns replaces every stretch of s covered by windows of
+// minSecretRun bytes that occur, ignoring ASCII case, in one of the
+// secrets. Any run of at least minSecretRun characters of a secret is such
+// a stretch, since each of its windows is part of the secret. It makes one
+// pass over s, whatever its length.
+func redactRuns(s string, secrets []string) string {
+	windows := map[string]bool{}
+	for _, v := range secrets {
+		v = asciiLower(v)
+		for i := 0; i+minSecretRun <= len(v); i++ {
+			windows[v[i:i+minSecretRun]] = true
+		}
+	}
+	if len(windows) == 0 || len(s) < minSecretRun {
+		return s
+	}
+	lower := asciiLower(s) // same length: only ASCII letters change
+	var b strings.Builder
+	last, covered := 0, -1 // covered: end of the stretch being redacted
+	for i := 0; i+minSecretRun <= len(s); i++ {
+		if !windows[lower[i:i+minSecretRun]] {
+			continue
+		}
+		if i > covered { // a new stretch starts
+			if covered >= 0 {
+				b.WriteString("[redacted]")
+				last = covered
+			}
+			b.WriteString(s[last:i])
+		}
+		covered = i + minSecretRun
+	}
+	if covered < 0 {
+		return s
+	}
+	b.WriteString("[redacted]")
+	b.WriteString(s[covered:])
+	return b.String()
+}
+
+// asciiLower lowers ASCII letters byte by byte: positions stay those of s,
+// even where s is not valid UTF-8.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // replaceFold replaces every case-insensitive occurrence of old in s.
@@ -308,8 +436,10 @@ func truncate(s string, n int) string {
 // serverMessage extracts a readable one-line message from an error reply:
 // the documented {"error":{"message"}} shape and the other usual JSON
 // shapes, else the text of an HTML page or plain text, at most ~200
-// characters; the status text when the body says nothing.
-func serverMessage(status int, contentType string, body []byte) string {
+// characters; the status text when the body says nothing. key is redacted
+// before the text is cut: a cut key is still a secret, and one the cut
+// makes too short to recognise.
+func serverMessage(status int, contentType string, body []byte, key string) string {
 	msg := jsonMessage(body)
 	if msg == "" {
 		text := string(body)
@@ -318,7 +448,7 @@ func serverMessage(status int, contentType string, body []byte) string {
 		}
 		msg = text
 	}
-	msg = oneLine(strings.ToValidUTF8(msg, "?"))
+	msg = oneLine(Redact(strings.ToValidUTF8(msg, "?"), key))
 	if msg == "" {
 		msg = strings.ToLower(http.StatusText(status))
 		if msg == "" {

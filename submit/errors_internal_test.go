@@ -28,6 +28,22 @@ func TestRedact(t *testing.T) {
 			t.Errorf("Redact(%q) = %q", s, got)
 		}
 	}
+	// A key cut short, by the server or anyone in between, is still a
+	// secret: any run of 12 or more of its characters goes.
+	const long = "fw_3f9aD81kQz0pLm7Xc2Vb5Nn4"
+	for _, tt := range []struct{ in, want string }{
+		{"key fw_3f9aD81kQz0… refused", "key [redacted]… refused"},
+		{"tail D81kQz0pLm7Xc2Vb5Nn4", "tail [redacted]"},
+		{"mid 9aD81kQz0pLm7X end", "mid [redacted] end"},
+		{"upper FW_3F9AD81KQZ0PLM", "upper [redacted]"},
+		{"two fw_3f9aD81kQz0 and Lm7Xc2Vb5Nn4.", "two [redacted] and [redacted]."},
+		{"bad utf8 \xff9aD81kQz0pLm7\xfe", "bad utf8 \xff[redacted]\xfe"},
+		{"short fw_3f9aD81k stays", "short fw_3f9aD81k stays"},
+	} {
+		if got := Redact(tt.in, long); got != tt.want {
+			t.Errorf("Redact(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		}
+	}
 	if got := Redact("nothing here", key); got != "nothing here" {
 		t.Errorf("changed a clean string: %q", got)
 	}
@@ -56,7 +72,7 @@ func TestServerMessage(t *testing.T) {
 		{500, "text/plain", "bad \xff utf8", "bad ? utf8"},
 	}
 	for _, tt := range tests {
-		if got := serverMessage(tt.status, tt.contentType, []byte(tt.body)); got != tt.want {
+		if got := serverMessage(tt.status, tt.contentType, []byte(tt.body), ""); got != tt.want {
 			t.Errorf("serverMessage(%d, %q)\n got %q\nwant %q", tt.status, tt.body, got, tt.want)
 		}
 	}
@@ -126,7 +142,7 @@ func TestOutcomeOf(t *testing.T) {
 func TestAPIErrorSteps(t *testing.T) {
 	for status, want := range map[int]string{
 		400: "fix the options", 401: "FIREWORKS_API_KEY", 402: "billing", 403: "FIREWORKS_API_KEY",
-		404: "--base-url", 408: "try again", 412: "suspended", 413: "1 GB", 422: "fix them",
+		404: "--base-url", 408: "try again", 412: "suspended", 413: "the server refused the size", 422: "fix them",
 		429: "lower --concurrency", 500: "try again later", 504: "try again later", 301: "redirect", 418: "unexpected",
 	} {
 		e := &APIError{Op: "submit", HTTPStatus: status, Message: "m"}

@@ -51,7 +51,7 @@ func TestSubmitFaults(t *testing.T) {
 		{name: "403", faults: "1:403",
 			want: want{kind: store.KindFailed, errType: &apiErr, msg: []string{"HTTP 403", "check FIREWORKS_API_KEY"}, requests: 1}},
 		{name: "413 before the body", faults: "1:413", big: true,
-			want: want{kind: store.KindFailed, errType: &apiErr, msg: []string{"HTTP 413", "1 GB limit"}, requests: 1}},
+			want: want{kind: store.KindFailed, errType: &apiErr, msg: []string{"HTTP 413", "the server refused the size (HTTP 413 from 127.0.0.1:"}, requests: 1}},
 		{name: "422", faults: "1:422",
 			want: want{kind: store.KindFailed, errType: &apiErr, msg: []string{"HTTP 422", "fix them and submit again"}, requests: 1}},
 		{name: "429 then accepted", faults: "1:429=7",
@@ -78,23 +78,29 @@ func TestSubmitFaults(t *testing.T) {
 			want: want{kind: store.KindSubmitted, requests: 2, waits: 1, jobs: 1}},
 		{name: "reset mid-upload every time", faults: "*:reset", big: true,
 			want: want{kind: store.KindFailed, errType: &netErr, msg: []string{"network error uploading", "gave up after 3 tries", "nothing was submitted"}, requests: 3, waits: 2}},
-		{name: "job created then reset", faults: "1:created-reset",
-			want: want{kind: store.KindUnknown, errType: &unknownErr, msg: []string{"waiting for the reply", dup}, requests: 1, jobs: 1}},
+		{name: "job created then the connection closed", faults: "1:created-close",
+			want: want{kind: store.KindUnknown, errType: &unknownErr, msg: []string{"waiting for the reply", "connection closed by the server", dup}, requests: 1, jobs: 1}},
 		{name: "headers never come", faults: "1:hang",
 			client: func(c *submit.Config) { c.ResponseHeaderTimeout = 200 * time.Millisecond },
 			want:   want{kind: store.KindUnknown, errType: &unknownErr, msg: []string{"timed out", dup}, requests: 1}},
-		{name: "reply trickles too slowly", faults: "1:trickle",
-			fake:   func(c *fakeapi.Config) { c.TrickleEvery = 50 * time.Millisecond },
-			client: func(c *submit.Config) { c.ReplyTimeout = 200 * time.Millisecond },
-			want:   want{kind: store.KindUnknown, errType: &unknownErr, msg: []string{"HTTP 200", "reply too slow", dup}, requests: 1, jobs: 1}},
+		{name: "reply stalls", faults: "1:stall-reply",
+			client: func(c *submit.Config) { c.ReplyIdleTimeout = 200 * time.Millisecond },
+			want:   want{kind: store.KindUnknown, errType: &unknownErr, msg: []string{"HTTP 200", "reply stalled (no byte for 200ms)", dup}, requests: 1, jobs: 1}},
+		{name: "reply trickles for longer than the idle timeout", faults: "1:trickle",
+			// ~150 bytes, one per 4 ms or more: longer than the idle timeout.
+			fake:   func(c *fakeapi.Config) { c.TrickleEvery = 4 * time.Millisecond },
+			client: func(c *submit.Config) { c.ReplyIdleTimeout = 500 * time.Millisecond },
+			want:   want{kind: store.KindSubmitted, requests: 1, jobs: 1}},
 		{name: "reply trickles in time", faults: "1:trickle",
 			fake: func(c *fakeapi.Config) { c.TrickleEvery = time.Microsecond },
 			want: want{kind: store.KindSubmitted, requests: 1, jobs: 1}},
+		// A stall of a second: short enough for a quick test, long enough
+		// that a loaded machine's pauses in sending are not taken for one.
 		{name: "upload stalls then accepted", faults: "1:stall", big: true,
-			client: func(c *submit.Config) { c.StallTimeout = 300 * time.Millisecond },
+			client: func(c *submit.Config) { c.StallTimeout = time.Second },
 			want:   want{kind: store.KindSubmitted, requests: 2, waits: 1, jobs: 1}},
 		{name: "upload stalls every time", faults: "*:stall", big: true,
-			client: func(c *submit.Config) { c.StallTimeout = 300 * time.Millisecond; c.Retry.MaxAttempts = 2 },
+			client: func(c *submit.Config) { c.StallTimeout = time.Second; c.Retry.MaxAttempts = 2 },
 			want:   want{kind: store.KindFailed, errType: &stallErr, msg: []string{"upload stalled", "gave up after 2 tries", "nothing was submitted"}, requests: 2, waits: 1}},
 	}
 	for _, tt := range tests {
@@ -110,7 +116,9 @@ func TestSubmitFaults(t *testing.T) {
 				path = bigFile(t, bigSize)
 			}
 			var progress progressLog
-			sub, err := c.Submit(context.Background(), path, submit.Options{}, progress.add)
+			ctx, hung := bounded(t, "Submit with the fault "+tt.faults)
+			sub, err := c.Submit(ctx, path, submit.Options{}, progress.add)
+			hung()
 
 			if got := submit.OutcomeOf(err); got != tt.want.kind {
 				t.Errorf("outcome %s (%v), want %s", got, err, tt.want.kind)

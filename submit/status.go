@@ -32,6 +32,10 @@ const (
 	Pending JobState = iota
 	Completed
 	Failed
+	// NotFound: the server answered 404 for the job. It does not know it:
+	// the job expired, was never made, or --base-url points elsewhere. It
+	// is not checked in the background; a check asked for asks again.
+	NotFound
 )
 
 func (s JobState) String() string {
@@ -40,6 +44,8 @@ func (s JobState) String() string {
 		return "completed"
 	case Failed:
 		return "failed"
+	case NotFound:
+		return "not found"
 	}
 	return "pending"
 }
@@ -100,14 +106,17 @@ func ResultExt(format string) string {
 }
 
 // Status fetches a batch job. GETs are safe to repeat, so network errors,
-// 408, 429 and 5xx replies are retried under the retry policy.
+// 408, 429 and 5xx replies are retried, at most 3 tries in all (fewer when
+// the retry policy says so): reply headers must come within
+// StatusHeaderTimeout, and the body is read until ReplyIdleTimeout passes
+// without a byte, however long the whole takes.
 func (c *Client) Status(ctx context.Context, accountID, batchID string) (*Job, error) {
 	if accountID == "" || batchID == "" {
 		return nil, errors.New("status: need both the account id and the batch id")
 	}
 	target := c.base + "/v1/accounts/" + url.PathEscape(accountID) + "/batch_job/" + url.PathEscape(batchID)
 	var job *Job
-	err := c.retryLoop(ctx, "status", func(int) attempt {
+	err := c.retryLoop(ctx, "status", statusAttempts, func(int) attempt {
 		j, a := c.statusOnce(ctx, target, batchID)
 		job = j
 		return a
@@ -128,13 +137,21 @@ func (c *Client) statusOnce(ctx context.Context, target, batchID string) (*Job, 
 	req.Header.Set("Authorization", c.key)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
+	headers := time.AfterFunc(c.statusHeaders, func() { cancel(errHeaderTimeout) })
 	resp, err := c.hc.Do(req)
+	headers.Stop()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, attempt{err: &InterruptedError{Cause: context.Cause(ctx), Op: "status"}}
 		}
+		if ce := c.connError(err, req); ce != nil {
+			return nil, attempt{err: ce}
+		}
+		if errors.Is(context.Cause(actx), errHeaderTimeout) {
+			err = fmt.Errorf("%w (%s)", errHeaderTimeout, roundDuration(c.statusHeaders))
+		}
 		ne := &NetError{Host: c.host, During: "checking the status", Err: err}
-		return nil, attempt{err: ne, retry: !permanentNetErr(err), reason: "network error: " + netErrText(err)}
+		return nil, attempt{err: ne, retry: true, reason: "network error: " + netErrText(err)}
 	}
 	defer resp.Body.Close()
 	ok := resp.StatusCode == http.StatusOK
@@ -144,7 +161,10 @@ func (c *Client) statusOnce(ctx context.Context, target, batchID string) (*Job, 
 	}
 	data, rerr := c.readReply(actx, cancel, resp, limit)
 	if !ok {
-		apiErr := c.apiError("status", resp, data)
+		apiErr := c.apiError("status", resp, data, req)
+		if ce := c.replyConnError(resp, apiErr.Message, req); ce != nil {
+			return nil, attempt{err: ce}
+		}
 		a := attempt{err: apiErr}
 		a.retryAfter, a.haveRetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		switch s := resp.StatusCode; {
@@ -161,36 +181,38 @@ func (c *Client) statusOnce(ctx context.Context, target, batchID string) (*Job, 
 		err := c.replyReadError(ctx, resp.StatusCode, rerr)
 		return nil, attempt{err: err, retry: !errors.Is(rerr, errReplyTooLarge), reason: "the reply was cut short"}
 	}
-	job, problem := parseJob(data)
+	job, problem := parseJob(data, batchID, c.key)
 	if problem != "" {
 		return nil, attempt{err: &ReplyError{HTTPStatus: resp.StatusCode, Problem: Redact(problem, c.key)}}
 	}
-	if job.BatchID == "" {
-		job.BatchID = batchID
-	}
-	job.Message = Redact(job.Message, c.key)
 	return job, attempt{}
 }
 
-// parseJob decodes a status reply; the problem is "" when it is usable.
-func parseJob(data []byte) (*Job, string) {
-	var r struct {
-		Status      *string         `json:"status"`
-		BatchID     string          `json:"batch_id"`
-		Message     json.RawMessage `json:"message"`
-		ContentType string          `json:"content_type"`
-		Body        json.RawMessage `json:"body"`
+// parseJob decodes a status reply leniently (see decodeReply) for the job
+// batchID; the problem is "" when it is usable. A reply about another
+// batch id is refused: saving it would give this job another's transcript.
+func parseJob(data []byte, batchID, key string) (*Job, string) {
+	r := decodeReply(data, key)
+	if r.broken != "" {
+		return nil, "status " + r.broken + "; try again later"
 	}
-	if err := json.Unmarshal(data, &r); err != nil {
-		text := truncate(oneLine(strings.ToValidUTF8(string(data), "?")), 80)
-		return nil, fmt.Sprintf("status reply is not valid JSON (%q); try again later", text)
-	}
-	if r.Status == nil || strings.TrimSpace(*r.Status) == "" {
+	status, _ := r.text("status")
+	if strings.TrimSpace(status) == "" {
 		return nil, "status reply has no status; try again later"
 	}
-	j := &Job{BatchID: r.BatchID, Status: *r.Status, ContentType: r.ContentType}
-	j.Message, _ = jsonText(r.Message)
-	j.Body, j.HasBody = jsonText(r.Body)
+	id, bad := r.id("batch_id")
+	switch {
+	case bad != "":
+		return nil, "status reply: " + bad
+	case id != "" && id != batchID:
+		return nil, fmt.Sprintf("status reply is about batch %s, not %s: refused (a proxy or cache in between may mix up replies); try again later",
+			truncate(oneLine(id), 80), batchID)
+	}
+	j := &Job{BatchID: batchID, Status: Redact(oneLine(status), key)}
+	j.ContentType, _ = r.text("content_type")
+	j.Message, _ = r.text("message")
+	j.Message = Redact(j.Message, key)
+	j.Body, j.HasBody = jsonText(r.fields["body"])
 	return j, ""
 }
 

@@ -251,10 +251,12 @@ func TestStatusFaults(t *testing.T) {
 		{name: "429 date then fine", faults: "s1:429-date=3", requests: 2},
 		{name: "503 with Retry-After then fine", faults: "s1:503-retry", requests: 2},
 		{name: "reset then fine", faults: "s1:reset", requests: 2},
+		// The timeouts end the faulty first check; the second must beat
+		// them on a loaded machine too.
 		{name: "hang then fine", faults: "s1:hang", requests: 2,
-			client: func(c *submit.Config) { c.ResponseHeaderTimeout = 100 * time.Millisecond }},
-		{name: "trickle then fine", faults: "s1:trickle", requests: 2,
-			client: func(c *submit.Config) { c.ReplyTimeout = 100 * time.Millisecond }},
+			client: func(c *submit.Config) { c.StatusHeaderTimeout = 500 * time.Millisecond }},
+		{name: "reply stalls then fine", faults: "s1:stall-reply", requests: 2,
+			client: func(c *submit.Config) { c.ReplyIdleTimeout = 500 * time.Millisecond }},
 		{name: "503 every time", faults: "s*:503", requests: 3, wantErr: &apiErr,
 			msg: []string{"HTTP 503", "gave up after 3 tries", "try again later"}},
 		{name: "401", faults: "s1:401", requests: 1, wantErr: &apiErr, msg: []string{"HTTP 401", "check FIREWORKS_API_KEY"}},
@@ -265,7 +267,11 @@ func TestStatusFaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := startFake(t, fakeapi.Config{Faults: faults(t, tt.faults)})
 			c, _ := newClient(t, fake.URL(), tt.client)
-			sub, err := c.Submit(context.Background(), fixture("hello.wav"), submit.Options{}, nil)
+			// The upload goes through a client without the shortened
+			// timeouts: they are for the status check's faults, and a
+			// loaded machine may answer the upload slower than them.
+			uploader, _ := newClient(t, fake.URL(), nil)
+			sub, err := uploader.Submit(context.Background(), fixture("hello.wav"), submit.Options{}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,8 +1,10 @@
 package submit
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -68,18 +70,19 @@ func parseVerbose(data []byte) (*Transcript, error) {
 	if r.Text != nil {
 		t.Text = *r.Text
 	}
+	words := newTimedWords(r.Words)
 	for _, s := range r.Segments {
 		seg := Segment{Start: s.Start, End: s.End, Speaker: s.SpeakerID, Text: strings.TrimSpace(s.Text)}
 		if seg.Speaker == "" {
-			seg.Speaker = firstSpeaker(s.Words)
+			seg.Speaker = mainSpeaker(s.Words)
 		}
 		if seg.Speaker == "" {
-			seg.Speaker = speakerAt(r.Words, s.Start, s.End)
+			seg.Speaker = mainSpeaker(words.within(s.Start, s.End))
 		}
 		t.Segments = append(t.Segments, seg)
 	}
 	if len(t.Segments) == 0 {
-		t.Segments = segmentsFromWords(r.Words)
+		t.Segments = segmentsFromWords(words.words)
 	}
 	if t.Text == "" {
 		var parts []string
@@ -91,23 +94,62 @@ func parseVerbose(data []byte) (*Transcript, error) {
 	return t, nil
 }
 
-func firstSpeaker(words []verboseWord) string {
+// mainSpeaker is the speaker of most of words that have one (the earliest
+// of them on a tie): when only the words of a segment carry speaker ids,
+// the segment goes to whoever says most of it. "" when none has one.
+func mainSpeaker(words []verboseWord) string {
+	count := map[string]int{}
+	best := ""
 	for _, w := range words {
-		if w.SpeakerID != "" {
-			return w.SpeakerID
+		if w.SpeakerID == "" {
+			continue
+		}
+		count[w.SpeakerID]++
+		if best == "" || count[w.SpeakerID] > count[best] {
+			best = w.SpeakerID
 		}
 	}
-	return ""
+	return best
 }
 
-// speakerAt is the speaker of the first word inside [start, end].
-func speakerAt(words []verboseWord, start, end float64) string {
+// timedWords are a result's words sorted by start time, to find those of a
+// segment in O(log n + matches): a long recording's thousands of segments
+// must not each scan every word.
+type timedWords struct {
+	words   []verboseWord
+	maxHalf float64 // half the longest word's duration
+}
+
+func newTimedWords(words []verboseWord) timedWords {
+	less := func(a, b verboseWord) int { return cmp.Compare(a.Start, b.Start) }
+	if !slices.IsSortedFunc(words, less) { // the API sends them in order
+		words = slices.Clone(words)
+		slices.SortStableFunc(words, less)
+	}
+	tw := timedWords{words: words}
 	for _, w := range words {
-		if w.SpeakerID != "" && w.Start >= start && w.End <= end {
-			return w.SpeakerID
+		tw.maxHalf = max(tw.maxHalf, (w.End-w.Start)/2)
+	}
+	return tw
+}
+
+// within returns the words whose middle lies in [start, end].
+func (tw timedWords) within(start, end float64) []verboseWord {
+	// A word whose middle is at or after start starts at or after
+	// start - maxHalf.
+	i, _ := slices.BinarySearchFunc(tw.words, start-tw.maxHalf, func(w verboseWord, t float64) int {
+		return cmp.Compare(w.Start, t)
+	})
+	var out []verboseWord
+	for _, w := range tw.words[i:] {
+		if w.Start > end {
+			break
+		}
+		if mid := (w.Start + w.End) / 2; mid >= start && mid <= end {
+			out = append(out, w)
 		}
 	}
-	return ""
+	return out
 }
 
 // segmentsFromWords groups consecutive words of one speaker.

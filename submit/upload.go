@@ -3,12 +3,12 @@ package submit
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptrace"
 	"net/textproto"
 	"net/url"
 	"os"
@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -24,8 +25,8 @@ import (
 const progressEvery = 100 * time.Millisecond
 
 var (
-	errReplyTimeout = errors.New("reply timeout")
-	errBodyClosed   = errors.New("upload body closed")
+	errReplyIdle  = errors.New("reply stalled")
+	errBodyClosed = errors.New("upload body closed")
 )
 
 // Submit uploads one file with opts (after WithDefaults and Validate) and
@@ -33,10 +34,13 @@ var (
 // and the file passed their checks. The file is streamed, never read into
 // memory; onProgress (may be nil) hears about bytes sent and retries.
 //
-// Failures are typed: *FieldError, *FileError, *APIError, *NetError,
-// *StallError, *ReplyError, *InterruptedError, *UnknownOutcomeError,
-// possibly inside *GaveUpError; OutcomeOf maps them to the history's kinds.
-// Retries happen only where no job can exist (see the API doc).
+// Failures are typed: *FieldError, *FileError, *APIError, *ConnError,
+// *NetError, *StallError, *RefusedError, *InterruptedError,
+// *UnknownOutcomeError, possibly inside *GaveUpError; OutcomeOf maps them
+// to the history's kinds. With an *UnknownOutcomeError whose reply named a
+// batch id, that reply is returned too, so the id can be recorded and the
+// job checked. Retries happen only where no job can exist (see the API
+// doc).
 func (c *Client) Submit(ctx context.Context, path string, opts Options, onProgress func(Progress)) (*Submitted, error) {
 	opts = opts.WithDefaults()
 	if err := opts.Validate(); err != nil {
@@ -58,7 +62,7 @@ func (c *Client) Submit(ctx context.Context, path string, opts Options, onProgre
 	}
 	target := c.base + "/" + PathFor(opts.Task) + "?endpoint_id=" + url.QueryEscape(opts.Endpoint)
 	var sub *Submitted
-	err = c.retryLoop(ctx, "submit",
+	err = c.retryLoop(ctx, "submit", c.retry.MaxAttempts,
 		func(n int) attempt {
 			s, a := c.submitOnce(ctx, target, up, n, report)
 			sub = s
@@ -67,14 +71,10 @@ func (c *Client) Submit(ctx context.Context, path string, opts Options, onProgre
 		func(next int, wait time.Duration, reason string) {
 			report(Progress{Total: up.total, Attempt: next, RetryIn: wait, RetryReason: reason})
 		})
-	if err != nil {
-		return nil, err
-	}
-	if sub.EndpointID == "" {
+	if sub != nil && sub.EndpointID == "" {
 		sub.EndpointID = opts.Endpoint
 	}
-	sub.Message = Redact(sub.Message, c.key)
-	return sub, nil
+	return sub, err
 }
 
 func (c *Client) submitOnce(ctx context.Context, target string, up *upload, n int, report func(Progress)) (*Submitted, attempt) {
@@ -93,9 +93,18 @@ func (c *Client) submitOnce(ctx context.Context, target string, up *upload, n in
 	req.Header.Set("Content-Type", up.contentType)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
-	if up.size > expectContinueSize {
+	if up.size > expectContinueSize && !up.noExpect {
 		req.Header.Set("Expect", "100-continue")
 	}
+	// Whether any byte of a reply came decides what a reset means.
+	var (
+		replied atomic.Bool
+		used    atomic.Pointer[conn]
+	)
+	req = req.WithContext(httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
+		GotConn:              func(info httptrace.GotConnInfo) { used.Store(connOf(info.Conn)) },
+		GotFirstResponseByte: func() { replied.Store(true) },
+	}))
 
 	report(Progress{Total: up.total, Attempt: n})
 	stopWatch := c.watch(body, cancel, n, report)
@@ -110,7 +119,11 @@ func (c *Client) submitOnce(ctx context.Context, target string, up *upload, n in
 		case <-t.C:
 		}
 		t.Stop()
-		return nil, c.uploadFailed(ctx, actx, err, body, body.sent.Load() == up.total)
+		reset := isReset(err)
+		if cn := used.Load(); cn != nil && cn.reset.Load() {
+			reset = true
+		}
+		return nil, c.uploadFailed(ctx, actx, req, err, body, body.sent.Load() == up.total, reset && !replied.Load())
 	}
 	full := body.sent.Load() == up.total
 	defer resp.Body.Close()
@@ -126,20 +139,22 @@ func (c *Client) submitOnce(ctx context.Context, target string, up *upload, n in
 		if rerr != nil {
 			return nil, attempt{err: &UnknownOutcomeError{Cause: c.replyReadError(ctx, resp.StatusCode, rerr), HTTPStatus: resp.StatusCode}}
 		}
-		sub, perr := parseSubmitted(data)
-		if perr != "" {
-			return nil, attempt{err: &UnknownOutcomeError{
-				Cause:      &ReplyError{HTTPStatus: resp.StatusCode, Problem: Redact(perr, c.key)},
-				HTTPStatus: resp.StatusCode,
-			}}
-		}
-		return sub, attempt{}
+		sub, err := parseSubmitted(resp.StatusCode, data, c.key)
+		return sub, attempt{err: err}
 	}
 
-	apiErr := c.apiError("submit", resp, data)
+	apiErr := c.apiError("submit", resp, data, req)
+	if ce := c.replyConnError(resp, apiErr.Message, req); ce != nil {
+		return nil, attempt{err: ce}
+	}
 	a := attempt{err: apiErr}
 	a.retryAfter, a.haveRetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	switch {
+	case resp.StatusCode == http.StatusExpectationFailed && req.Header.Get("Expect") != "":
+		// Something in between (a proxy) refuses Expect: 100-continue.
+		// It answered before the body, so once more without it.
+		up.noExpect = true
+		a.retry, a.haveRetryAfter, a.reason = true, true, "HTTP 417: trying again without Expect: 100-continue"
 	case resp.StatusCode == http.StatusTooManyRequests,
 		resp.StatusCode == http.StatusServiceUnavailable && a.haveRetryAfter:
 		a.retry = true
@@ -151,8 +166,10 @@ func (c *Client) submitOnce(ctx context.Context, target string, up *upload, n in
 	return nil, a
 }
 
-// uploadFailed classifies an error from the round trip.
-func (c *Client) uploadFailed(ctx, actx context.Context, err error, body *uploadBody, full bool) attempt {
+// uploadFailed classifies an error from the round trip. full: the whole
+// body went to the kernel; resetUnread: the server reset the connection
+// before any byte of a reply.
+func (c *Client) uploadFailed(ctx, actx context.Context, req *http.Request, err error, body *uploadBody, full, resetUnread bool) attempt {
 	var fe *FileError
 	if errors.As(err, &fe) {
 		return attempt{err: fe} // the file changed; the body was cut short
@@ -168,21 +185,35 @@ func (c *Client) uploadFailed(ctx, actx context.Context, err error, body *upload
 	if errors.As(context.Cause(actx), &stall) {
 		return attempt{err: stall, retry: true, reason: "the upload stalled"}
 	}
-	if full {
+	if ce := c.connError(err, req); ce != nil {
+		return attempt{err: ce}
+	}
+	// The kernel's socket buffers can hold a whole small upload, so "all
+	// written" says nothing about what the server read. A reset before any
+	// reply does: a socket closed with unread data sends RST, one closed
+	// after reading everything sends FIN. So a reset before a reply means
+	// the server did not take the whole body, and no job exists.
+	if full && !resetUnread {
 		return attempt{err: &UnknownOutcomeError{Cause: &NetError{Host: c.host, During: "waiting for the reply", Err: err}}}
 	}
 	during := "uploading"
-	if sent == 0 {
+	switch {
+	case sent == 0:
 		during = "connecting"
+	case full:
+		during = "sending" // reset before the server read it all
+	}
+	if resetUnread && !isReset(err) {
+		err = syscall.ECONNRESET // what happened, not net/http's echo of it
 	}
 	ne := &NetError{Host: c.host, During: during, Err: err}
-	return attempt{err: ne, retry: !permanentNetErr(err), reason: "network error: " + netErrText(err)}
+	return attempt{err: ne, retry: true, reason: "network error: " + netErrText(err)}
 }
 
 func (c *Client) replyReadError(ctx context.Context, status int, err error) error {
 	switch {
-	case errors.Is(err, errReplyTimeout):
-		return &ReplyError{HTTPStatus: status, Problem: fmt.Sprintf("reply too slow (not complete after %s)", roundDuration(c.replyTimeout))}
+	case errors.Is(err, errReplyIdle):
+		return &ReplyError{HTTPStatus: status, Problem: fmt.Sprintf("reply stalled (no byte for %s)", roundDuration(c.replyIdle))}
 	case ctx.Err() != nil:
 		return context.Cause(ctx)
 	case errors.Is(err, errReplyTooLarge):
@@ -193,15 +224,16 @@ func (c *Client) replyReadError(ctx context.Context, status int, err error) erro
 
 var errReplyTooLarge = errors.New("reply too large")
 
-// readReply reads resp's body, at most limit bytes and for at most
-// ReplyTimeout.
+// readReply reads resp's body, at most limit bytes, giving up after
+// ReplyIdleTimeout without a byte. There is no total deadline: a transcript
+// of tens of MB over a slow link takes what it takes.
 func (c *Client) readReply(actx context.Context, cancel context.CancelCauseFunc, resp *http.Response, limit int64) ([]byte, error) {
-	timer := time.AfterFunc(c.replyTimeout, func() { cancel(errReplyTimeout) })
+	timer := time.AfterFunc(c.replyIdle, func() { cancel(errReplyIdle) })
 	defer timer.Stop()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	data, err := io.ReadAll(&idleReader{r: io.LimitReader(resp.Body, limit+1), timer: timer, idle: c.replyIdle})
 	if err != nil {
-		if cause := context.Cause(actx); errors.Is(cause, errReplyTimeout) {
-			err = errReplyTimeout
+		if cause := context.Cause(actx); errors.Is(cause, errReplyIdle) {
+			err = errReplyIdle
 		}
 		return data, err
 	}
@@ -211,53 +243,98 @@ func (c *Client) readReply(actx context.Context, cancel context.CancelCauseFunc,
 	return data, nil
 }
 
-func (c *Client) apiError(op string, resp *http.Response, data []byte) *APIError {
+// idleReader pushes its timer back with every byte read.
+type idleReader struct {
+	r     io.Reader
+	timer *time.Timer
+	idle  time.Duration
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		r.timer.Reset(r.idle)
+	}
+	return n, err
+}
+
+func (c *Client) apiError(op string, resp *http.Response, data []byte, req *http.Request) *APIError {
 	e := &APIError{
 		Op:         op,
 		HTTPStatus: resp.StatusCode,
-		Message:    Redact(serverMessage(resp.StatusCode, resp.Header.Get("Content-Type"), data), c.key),
+		Message:    serverMessage(resp.StatusCode, resp.Header.Get("Content-Type"), data, c.key),
+		From:       c.host,
+	}
+	if p := c.proxyOf(req); p != nil {
+		e.From += " through proxy " + c.proxyName(p)
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		e.Location = Redact(oneLine(resp.Header.Get("Location")), c.key)
 	}
 	e.RetryAfter, _ = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	return e
 }
 
-// parseSubmitted decodes a submit reply; the problem is "" when it is
-// usable.
-func parseSubmitted(data []byte) (*Submitted, string) {
-	var r struct {
-		Status     *string `json:"status"`
-		BatchID    *string `json:"batch_id"`
-		AccountID  *string `json:"account_id"`
-		EndpointID *string `json:"endpoint_id"`
-		Message    *string `json:"message"`
+// parseSubmitted decides what a 2xx submit reply means. Only status
+// "submitted" (any case) with a batch id is a submission. Any other reply
+// that names a batch id is an *UnknownOutcomeError returned with that
+// Submitted, so the id is recorded and the job can still be checked; a
+// reply that says another status and names none is a *RefusedError.
+func parseSubmitted(httpStatus int, data []byte, key string) (*Submitted, error) {
+	r := decodeReply(data, key)
+	batchID, badID := r.id("batch_id")
+	accountID, badAccount := r.id("account_id")
+	endpointID, _ := r.text("endpoint_id")
+	status, hasStatus := r.text("status")
+	message, _ := r.text("message")
+	sub := &Submitted{
+		Status:     Redact(oneLine(status), key),
+		BatchID:    batchID,
+		AccountID:  accountID,
+		EndpointID: strings.TrimSpace(endpointID),
+		Message:    Redact(oneLine(message), key),
 	}
-	if err := json.Unmarshal(data, &r); err != nil {
-		text := truncate(oneLine(strings.ToValidUTF8(string(data), "?")), 80)
-		return nil, fmt.Sprintf("reply is not valid JSON (%q)", text)
-	}
-	str := func(p *string) string {
-		if p == nil {
-			return ""
+	sub.Odd = Redact(r.oddities(), key)
+	unknown := func(problem string) (*Submitted, error) {
+		if sub.Odd != "" && r.broken == "" {
+			problem += " (" + sub.Odd + ")"
 		}
-		return *p
+		err := &UnknownOutcomeError{
+			Cause:      &ReplyError{HTTPStatus: httpStatus, Problem: Redact(problem, key)},
+			HTTPStatus: httpStatus,
+			BatchID:    batchID,
+		}
+		if batchID == "" {
+			return nil, err
+		}
+		return sub, err
 	}
-	s := &Submitted{
-		Status:     str(r.Status),
-		BatchID:    strings.TrimSpace(str(r.BatchID)),
-		AccountID:  strings.TrimSpace(str(r.AccountID)),
-		EndpointID: str(r.EndpointID),
-		Message:    str(r.Message),
+	said := ""
+	if sub.Message != "" {
+		said = ": " + sub.Message
 	}
 	switch {
-	case s.BatchID == "":
-		return nil, "reply has no batch_id"
-	case s.AccountID == "":
-		return nil, "reply has no account_id, so the job's status cannot be checked"
+	case r.broken != "":
+		return unknown(r.broken)
+	case badID != "":
+		return unknown(badID)
+	case !strings.EqualFold(strings.TrimSpace(status), "submitted") && batchID == "":
+		if !hasStatus {
+			return unknown("reply has neither status nor batch_id")
+		}
+		return nil, &RefusedError{HTTPStatus: httpStatus, Status: sub.Status, Message: sub.Message}
+	case !hasStatus:
+		return unknown("reply has no status")
+	case !strings.EqualFold(strings.TrimSpace(status), "submitted"):
+		return unknown(fmt.Sprintf("the server answered status %q, not \"submitted\"%s", truncate(sub.Status, 40), said))
+	case batchID == "":
+		return unknown("reply has no batch_id")
+	case badAccount != "":
+		return unknown(badAccount + ", so the job's status cannot be checked")
+	case accountID == "":
+		return unknown("reply has no account_id, so the job's status cannot be checked")
 	}
-	if s.Status == "" {
-		s.Status = "submitted"
-	}
-	return s, ""
+	return sub, nil
 }
 
 // watch reports progress and aborts a stalled upload, from one goroutine,
@@ -305,6 +382,7 @@ type upload struct {
 	f           *os.File
 	info        os.FileInfo // the open file when checked
 	size        int64
+	noExpect    bool   // a 417 said not to send Expect: 100-continue
 	prefix      []byte // the fields and the file part's header
 	suffix      []byte // the closing boundary
 	contentType string

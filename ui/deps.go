@@ -34,6 +34,9 @@ type Deps struct {
 	Remember func(submit.Options) error
 	// SaveKey stores an API key typed into the prompt (config file, 0600).
 	SaveKey func(key string) error
+	// ConfigPath is the config file SaveKey and Remember write, as the
+	// key prompt names it.
+	ConfigPath string
 
 	Concurrency int
 	Force       bool // upload files whose first bytes are not a known container

@@ -13,6 +13,7 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 )
@@ -39,10 +40,11 @@ type detailsScreen struct {
 	contentW    int
 	contentFrom string
 
-	saveAs   textinput.Model
-	choosing bool
+	saveAs    textinput.Model
+	choosing  bool
+	allFields bool // i: every field, even on a short screen
 
-	activity func(id string) (uploading, elsewhere bool)
+	state func(id string) rowState
 }
 
 func newDetailsScreen(sh *shared, data *historyData) *detailsScreen {
@@ -50,7 +52,7 @@ func newDetailsScreen(sh *shared, data *historyData) *detailsScreen {
 	s.vp = viewport.New()
 	s.vp.SoftWrap = false
 	s.saveAs = newInput(sh.st, "save to: ")
-	s.activity = func(string) (bool, bool) { return false, false }
+	s.state = func(string) rowState { return rowState{} }
 	return s
 }
 
@@ -81,7 +83,7 @@ func loadTranscript(sub store.Submission) tea.Cmd {
 		if err != nil {
 			return transcriptMsg{id: sub.ID, path: sub.ResultPath, err: fmt.Errorf("saved result %s: %w", sub.ResultPath, err)}
 		}
-		return transcriptMsg{id: sub.ID, path: sub.ResultPath, text: renderTranscript(formatOf(&sub), data)}
+		return transcriptMsg{id: sub.ID, path: sub.ResultPath, text: termsafe.Text(renderTranscript(formatOf(&sub), data))}
 	}
 }
 
@@ -146,6 +148,7 @@ func (s *detailsScreen) setSize(w, h int) {
 func (s *detailsScreen) keys() help.KeyMap {
 	k := s.sh.keys
 	saveTo := key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "save to…"))
+	fieldsKey := key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "all fields"))
 	if s.choosing {
 		return bindings{
 			short: []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))},
@@ -153,11 +156,16 @@ func (s *detailsScreen) keys() help.KeyMap {
 		}
 	}
 	back := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back"))
+	short := []key.Binding{k.Up, k.Down, k.Save, saveTo, k.Recheck, k.Copy, back, k.Help}
+	if sub := s.data.get(s.id); sub != nil && keyRefused(sub) {
+		short = []key.Binding{k.APIKey, k.Resubmit, k.Up, k.Down, back, k.Help}
+	}
 	return bindings{
-		short: []key.Binding{k.Up, k.Down, k.Save, saveTo, k.Recheck, k.Copy, back, k.Help},
+		short: short,
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-			{k.Save, saveTo, k.Recheck, k.Copy, k.Resubmit},
+			{k.Save, saveTo, k.Recheck, k.Copy, k.Resubmit, k.APIKey},
+			{fieldsKey, k.LogOpen, k.Uploads},
 			{back, k.Help, k.Quit, k.ForceQuit},
 		},
 	}
@@ -230,6 +238,8 @@ func (s *detailsScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		s.vp.GotoBottom()
 	case key.Matches(msg, k.Save):
 		return emit(saveResultMsg{id: s.id})
+	case msg.String() == "i":
+		s.allFields = !s.allFields
 	case msg.String() == "o":
 		s.choosing = true
 		s.saveAs.SetValue(defaultSavePath(sub))
@@ -257,19 +267,32 @@ func expandHome(p string) string {
 	return p
 }
 
+// fields are the submission's fields, most useful first: when the screen
+// is short, the first ones show and the rest fold away (i shows them).
+// Every value is made safe to show (termsafe): paths, the batch id and
+// server messages come from outside.
 func (s *detailsScreen) fields(sub *store.Submission) [][2]string {
-	uploading, elsewhere := s.activity(sub.ID)
-	status, _ := statusOf(s.sh.st.G, sub, uploading, elsewhere)
+	rs := s.state(sub.ID)
+	status, _ := statusOf(s.sh.st.G, sub, rs)
+	if rs.problem != "" {
+		status += " — " + rs.problem
+	}
 	f := [][2]string{
 		{"File", sub.File},
-		{"Size", humanBytes(sub.Size)},
-		{"Submitted", sub.Started.Local().Format("2006-01-02 15:04:05")},
-		{"Task", sub.Task},
-		{"Endpoint", sub.Endpoint + " (" + sub.Model + ")"},
 		{"Status", status},
 		{"Batch ID", orDash(sub.BatchID)},
-		{"Account", orDash(sub.AccountID)},
-		{"Local id", sub.ID},
+	}
+	if sub.Message != "" {
+		f = append(f, [2]string{"Message", sub.Message})
+	}
+	f = append(f,
+		[2]string{"Submitted", sub.Started.Local().Format("2006-01-02 15:04:05")},
+		[2]string{"Size", humanBytes(sub.Size)},
+		[2]string{"Task", sub.Task},
+		[2]string{"Endpoint", sub.Endpoint + " (" + sub.Model + ")"},
+	)
+	if sub.ResultPath != "" {
+		f = append(f, [2]string{"Saved", sub.ResultPath})
 	}
 	if sub.ServerStatus != "" {
 		f = append(f, [2]string{"Server", sub.ServerStatus + " at " + sub.StatusTime.Local().Format("2006-01-02 15:04:05")})
@@ -277,12 +300,7 @@ func (s *detailsScreen) fields(sub *store.Submission) [][2]string {
 	if sub.HTTPStatus != 0 {
 		f = append(f, [2]string{"HTTP", fmt.Sprint(sub.HTTPStatus)})
 	}
-	if sub.Message != "" {
-		f = append(f, [2]string{"Message", sub.Message})
-	}
-	if sub.ResultPath != "" {
-		f = append(f, [2]string{"Saved", sub.ResultPath})
-	}
+	f = append(f, [2]string{"Account", orDash(sub.AccountID)}, [2]string{"Local id", sub.ID})
 	if sub.ResubmitOf != "" {
 		f = append(f, [2]string{"Resubmit of", sub.ResubmitOf})
 	}
@@ -301,8 +319,33 @@ func (s *detailsScreen) fields(sub *store.Submission) [][2]string {
 	if len(opts) > 0 {
 		f = append(f, [2]string{"Options", strings.Join(opts, " ")})
 	}
+	for i := range f {
+		f[i][1] = termsafe.Line(f[i][1])
+	}
 	return f
 }
+
+// fieldLines draws fields in w cells: a label, and the value wrapped
+// under itself, never cut.
+func (s *detailsScreen) fieldLines(fields [][2]string, w int) []string {
+	const labelW = 12
+	var out []string
+	for _, f := range fields {
+		value := wrap(f[1], max(w-labelW, 8))
+		for i, l := range strings.Split(value, "\n") {
+			label := strings.Repeat(" ", labelW)
+			if i == 0 {
+				label = s.sh.st.Label.Render(pad(f[0], labelW))
+			}
+			out = append(out, label+l)
+		}
+	}
+	return out
+}
+
+// minTranscript is how many lines of transcript Details keeps when it
+// folds the fields away.
+const minTranscript = 5
 
 func (s *detailsScreen) view() string {
 	st := s.sh.st
@@ -311,64 +354,98 @@ func (s *detailsScreen) view() string {
 		return st.Muted.Render("This submission is no longer in the history. esc goes back.")
 	}
 	var b strings.Builder
-	b.WriteString(truncate(st.Title.Render("Details · "+filepath.Base(sub.File)), s.w))
+	b.WriteString(truncate(st.Title.Render("Details · "+displayName(sub.File)), s.w))
 	fields := s.fields(sub)
-	// Two columns of fields when there is room; values are cut, never wrapped,
-	// so the transcript keeps its space.
-	cols := 1
+	// Two columns of fields when there is room; values wrap in theirs.
+	var lines []string
 	if s.w >= 110 {
-		cols = 2
-	}
-	colW := s.w / cols
-	rows := (len(fields) + cols - 1) / cols
-	for r := 0; r < rows; r++ {
-		b.WriteByte('\n')
-		var line strings.Builder
-		for c := 0; c < cols; c++ {
-			i := c*rows + r
-			if i >= len(fields) {
-				break
+		half := (len(fields) + 1) / 2
+		colW := s.w / 2
+		left, right := s.fieldLines(fields[:half], colW-2), s.fieldLines(fields[half:], colW)
+		for i := 0; i < max(len(left), len(right)); i++ {
+			var l, r string
+			if i < len(left) {
+				l = left[i]
 			}
-			cell := st.Label.Render(pad(fields[i][0], 12)) + fields[i][1]
-			line.WriteString(pad(cell, colW))
+			if i < len(right) {
+				r = right[i]
+			}
+			lines = append(lines, pad(l, colW)+r)
 		}
-		b.WriteString(truncate(line.String(), s.w))
+	} else {
+		lines = s.fieldLines(fields, s.w)
 	}
+	// A short screen keeps lines for the transcript: the fields fold to
+	// the most useful, and i shows them all.
+	room := max(s.h-2-minTranscript, 2)
+	if len(lines) > room && !s.allFields {
+		hidden := len(lines) - (room - 1)
+		lines = append(lines[:room-1], st.Muted.Render(fmt.Sprintf("%s %d more line(s) of fields: i shows them", st.G.Ellipsis, hidden)))
+	}
+	for _, l := range lines {
+		b.WriteString("\n" + truncate(l, s.w))
+	}
+	vpH := max(s.h-2-len(lines), 1)
 	b.WriteByte('\n')
 	if s.choosing {
 		b.WriteString(truncate(s.saveAs.View(), s.w))
 	} else {
-		b.WriteString(st.Muted.Render(strings.Repeat(st.G.Rule, max(s.w, 0))))
+		b.WriteString(s.rule(sub, vpH))
 	}
-	used := 2 + rows
-	vpH := max(s.h-used, 1)
 	b.WriteByte('\n')
 	b.WriteString(s.transcriptView(sub, vpH))
 	return b.String()
+}
+
+// rule separates the fields from the transcript and says where the view
+// stands in it.
+func (s *detailsScreen) rule(sub *store.Submission, h int) string {
+	st := s.sh.st
+	label := ""
+	if s.transcript != "" {
+		s.fitTranscript(h)
+		if n := s.vp.TotalLineCount(); n > h {
+			label = " " + scrollPos(s.vp.YOffset(), h, n) + fmt.Sprintf(" (%.0f%%) ", s.vp.ScrollPercent()*100)
+		}
+	}
+	head := strings.Repeat(st.G.Rule, 2) + label
+	if lineWidth(head) > s.w {
+		head = ""
+	}
+	return st.Muted.Render(head + strings.Repeat(st.G.Rule, max(s.w-lineWidth(head), 0)))
+}
+
+// fitTranscript gives the viewport the transcript, wrapped to the width,
+// and the height it has.
+func (s *detailsScreen) fitTranscript(h int) {
+	if s.contentFrom != s.transcript || s.contentW != s.w {
+		s.contentFrom, s.contentW = s.transcript, s.w
+		s.vp.SetContent(wrap(s.transcript, s.w))
+	}
+	s.vp.SetWidth(s.w)
+	s.vp.SetHeight(h)
 }
 
 func (s *detailsScreen) transcriptView(sub *store.Submission, h int) string {
 	st := s.sh.st
 	switch {
 	case s.terr != nil:
-		return st.Err.Render(wrap(s.terr.Error(), s.w))
+		return st.Err.Render(wrap(termsafe.Line(s.terr.Error()), s.w))
 	case s.transcript != "":
-		if s.contentFrom != s.transcript || s.contentW != s.w {
-			s.contentFrom, s.contentW = s.transcript, s.w
-			s.vp.SetContent(wrap(s.transcript, s.w))
-		}
-		s.vp.SetWidth(s.w)
-		s.vp.SetHeight(h)
+		s.fitTranscript(h)
 		return s.vp.View()
 	case sub.ResultPath != "":
 		return st.Muted.Render("reading the saved transcript…")
 	}
-	uploading, elsewhere := s.activity(sub.ID)
-	status, _ := statusOf(st.G, sub, uploading, elsewhere)
+	status, _ := statusOf(st.G, sub, s.state(sub.ID))
 	msg := "No transcript yet (" + status + ")."
 	switch {
 	case submit.NeedsCheck(sub):
 		msg += " It is checked in the background; r checks now."
+	case submit.Checkable(sub) && submit.RecordedState(sub) == submit.NotFound:
+		msg += " The server does not know this job: it may have expired. r asks again; x resubmits this file."
+	case keyRefused(sub):
+		msg += " The server refused the API key: K enters another one, then x resubmits this file."
 	case sub.Outcome == store.OutcomeUnknown || sub.Outcome == store.OutcomeInterrupted || sub.Outcome == store.OutcomeFailed:
 		msg += " x resubmits this file."
 	}

@@ -35,11 +35,14 @@ type (
 		files      []string
 		opts       submit.Options
 		resubmitOf string
+		refused    map[string]string // files the form left out, with why
 	}
 	// filesChosenMsg: the user picked files in Files.
 	filesChosenMsg struct{ paths []string }
 	// formBackMsg: esc in the form.
 	formBackMsg struct{}
+	// noticeMsg: a screen has something to say on the notice line.
+	noticeMsg struct{ notice }
 )
 
 // handleEvent deals with messages that belong to the root. It reports
@@ -50,7 +53,7 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 	case historyLoadedMsg:
 		m.loading, m.reading = false, false
 		if msg.err != nil {
-			m.notice = notice{text: msg.err.Error(), kind: noticeErr}
+			m.say(notice{text: msg.err.Error(), kind: noticeErr})
 			return m.watch(), true
 		}
 		m.hist.replace(msg.prepared(), msg.report)
@@ -59,7 +62,7 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 			m.polls.track(&r.sub, now, true)
 		}
 		if !msg.report.Clean() {
-			m.notice = notice{text: msg.report.String(), kind: noticeWarn}
+			m.say(notice{text: msg.report.String(), kind: noticeWarn})
 		}
 		next := m.watch()
 		if !m.compacted {
@@ -70,24 +73,26 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 	case compactedMsg:
 		switch rep := msg.report; {
 		case msg.err != nil:
-			m.notice = notice{text: "the history was not compacted: " + msg.err.Error(), kind: noticeWarn}
+			m.say(notice{text: "the history was not compacted: " + msg.err.Error(), kind: noticeWarn})
 		case rep != nil && rep.Corrupt != "":
-			m.notice = notice{text: fmt.Sprintf("history compacted; %d unreadable line(s) moved to %s", rep.Unreadable, rep.Corrupt), kind: noticeWarn}
+			m.say(notice{text: fmt.Sprintf("history compacted; %d unreadable line(s) moved to %s", rep.Unreadable, rep.Corrupt), kind: noticeWarn})
 		case rep != nil && rep.Rewritten:
-			m.notice = notice{text: fmt.Sprintf("history compacted: %d → %d lines (the old file is kept as %s)", rep.LinesBefore, rep.LinesAfter, rep.Backup)}
+			m.say(notice{text: fmt.Sprintf("history compacted: %d → %d lines (the old file is kept as %s)", rep.LinesBefore, rep.LinesAfter, rep.Backup)})
 		}
 		_, cmd := m.Update(msg.next)
 		return cmd, true
 	case historyChangedMsg:
 		m.reading = false
-		if msg.err != nil {
-			m.notice = notice{text: msg.err.Error(), kind: noticeErr}
+		// Most reads find nothing new: nothing on screen changes then.
+		m.quiet = len(msg.subs) == 0 && msg.report == nil && sameSet(m.hist.elsewhere, msg.elsewhere)
+		if msg.err != nil && m.sayNew(notice{subject: "history", text: msg.err.Error(), kind: noticeErr}) {
+			m.quiet = false
 		}
 		m.hist.apply(msg.subs)
 		m.hist.elsewhere = msg.elsewhere
 		if msg.report != nil {
 			if !msg.report.Clean() && msg.report.String() != m.hist.report.String() {
-				m.notice = notice{text: msg.report.String(), kind: noticeWarn}
+				m.say(notice{text: msg.report.String(), kind: noticeWarn})
 			}
 			m.hist.report = *msg.report
 		}
@@ -103,6 +108,7 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		return tea.Batch(cmd, m.pollNow(now), m.details.loadIfSaved()), true
 	case watchTickMsg:
+		m.quiet = true
 		return m.readNow(), true
 	case batchEventsMsg:
 		m.uploads.waiting = false
@@ -121,8 +127,10 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		if m.uploads.inFlight() > 0 {
 			return m.uiTick(), true
 		}
+		m.quiet = true
 		return nil, true
 	case pollTickMsg:
+		m.quiet = true // checks start; nothing shows until they answer
 		if msg.at.Equal(m.polls.tickAt) {
 			m.polls.tickAt = time.Time{}
 		}
@@ -131,25 +139,39 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		return m.onChecked(msg, now), true
 	case appendedMsg:
 		if msg.err != nil {
-			m.notice = notice{text: msg.what + ": " + msg.err.Error(), kind: noticeErr}
+			m.say(notice{text: msg.what + ": " + msg.err.Error(), kind: noticeErr})
 		}
 		return m.readNow(), true
 	case savedMsg:
 		return m.onSaved(msg), true
 	case rememberedMsg:
 		if msg.err != nil {
-			m.notice = notice{text: "could not remember the form values: " + msg.err.Error(), kind: noticeWarn}
+			m.say(notice{text: "could not remember the form values: " + msg.err.Error(), kind: noticeWarn})
 		}
 		return nil, true
 	case filesChosenMsg:
-		m.form = newFormScreen(m.sh, msg.paths, m.sh.deps.Defaults)
+		values := valuesOf(m.sh.deps.Defaults)
+		if m.formDraft != nil {
+			values = *m.formDraft // esc and back keeps what was typed
+		}
+		m.form = newFormScreen(m.sh, msg.paths, values)
 		m.setPage(pageForm)
 		if m.w < minWidth || m.h < minHeight {
 			return nil, true // started by the next WindowSizeMsg that fits
 		}
 		return m.form.init(), true
 	case formBackMsg:
+		if m.form != nil && m.form.edited() {
+			draft := m.form.formValues
+			m.formDraft = &draft
+		}
 		m.setPage(pageFiles)
+		return nil, true
+	case noticeMsg:
+		m.say(msg.notice)
+		return nil, true
+	case closeLogMsg:
+		m.setPage(m.prevPage)
 		return nil, true
 	case submitFormMsg:
 		return m.submitFiles(msg), true
@@ -173,10 +195,10 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 	case copyMsg:
 		sub := m.hist.get(msg.id)
 		if sub == nil || sub.BatchID == "" {
-			m.notice = notice{text: "this submission has no batch id to copy", kind: noticeWarn}
+			m.say(notice{text: "this submission has no batch id to copy", kind: noticeWarn})
 			return nil, true
 		}
-		m.notice = notice{text: "copied batch id " + sub.BatchID + " (OSC 52; under tmux: set -g set-clipboard on)"}
+		m.say(notice{text: "copied batch id " + sub.BatchID + " (OSC 52; under tmux: set -g set-clipboard on)"})
 		return tea.SetClipboard(sub.BatchID), true
 	case recheckMsg:
 		return m.recheck(msg.id, now), true
@@ -190,29 +212,29 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		return m.hide(msg.id), true
 	case interruptMsg:
 		m.quitting = true
-		m.uploads.cancelAll()
+		m.dialog = nil
+		m.interrupt()
 		if m.uploads.running == 0 {
 			return tea.Quit, true
 		}
-		m.notice = notice{text: "Interrupted: cancelling uploads and recording them in the history…", kind: noticeWarn}
+		m.say(notice{text: "Interrupted: cancelling uploads and recording them in the history…", kind: noticeWarn})
 		return nil, true
 	case formBackToMsg:
 		m.keyp = nil
-		if m.form != nil {
-			m.setPage(pageForm)
-		} else {
-			m.setPage(pageFiles)
-		}
+		m.setPage(m.keyFrom)
 		return nil, true
 	case cancelUploadsMsg:
-		n := m.uploads.inFlight()
-		m.confirm = &confirmation{
-			question: fmt.Sprintf("Cancel %d running upload(s)? They are recorded as interrupted. (y/N)", n),
-			yes: func(m *Model) tea.Cmd {
-				m.uploads.cancelAll()
+		running, queued := m.uploads.counts()
+		m.ask(&dialog{
+			title: "Cancel the uploads?",
+			text: capitalize(describeCounts(running, queued)) + ". Uploads running now stop and are recorded as interrupted; " +
+				"queued files are not sent. Submit them again later from Files or History.",
+			yes: "Cancel uploads", no: "Keep uploading", safe: true,
+			onYes: func(m *Model) tea.Cmd {
+				m.interrupt()
 				return nil
 			},
-		}
+		})
 		return nil, true
 	}
 	return nil, false
@@ -243,8 +265,17 @@ func (m *Model) uiTick() tea.Cmd {
 
 func (m *Model) onBatchEvent(e tea.Msg, now time.Time) tea.Cmd {
 	switch e := e.(type) {
+	case batchSizesMsg:
+		for id, size := range e.sizes {
+			if up := m.uploads.byID[id]; up != nil && up.total == 0 {
+				up.total = size
+			}
+		}
 	case batchEventMsg:
 		m.uploads.apply(e, now)
+		if e.ev.Type == submit.EventDone {
+			m.sayOutcome(e.ev)
+		}
 		if e.ev.Type == submit.EventDone || e.ev.Type == submit.EventStarted {
 			return m.readNow()
 		}
@@ -270,6 +301,36 @@ func (m *Model) onBatchEvent(e tea.Msg, now time.Time) tea.Cmd {
 	return nil
 }
 
+// sameSet reports whether a and b hold the same keys.
+func sameSet(a, b map[string]bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if !b[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// sayOutcome tells how an upload ended, refusals before any upload (not
+// audio, unreadable) included.
+func (m *Model) sayOutcome(ev submit.BatchEvent) {
+	n := notice{subject: filepath.Base(ev.Item.File)}
+	switch {
+	case ev.Outcome == store.KindSubmitted && ev.Err == nil:
+		n.text = "submitted, batch id " + ev.Reply.BatchID
+	case ev.Outcome == store.KindSubmitted:
+		n.text, n.kind = submit.Explain(ev.Err), noticeErr // submitted, not recorded
+	case ev.Outcome == store.KindFailed:
+		n.text, n.kind = "not submitted: "+submit.Explain(ev.Err), noticeErr
+	default:
+		n.text, n.kind = string(ev.Outcome)+": "+submit.Explain(ev.Err), noticeWarn
+	}
+	m.say(n)
+}
+
 // client returns the API client for the current key, making it on first use.
 func (m *Model) apiClient() (*submit.Client, error) {
 	if m.client != nil {
@@ -288,14 +349,15 @@ func (m *Model) hasKey() bool { return m.apiKey != "" || m.sh.deps.Demo }
 // submitFiles starts uploading; with no key it asks for one first.
 func (m *Model) submitFiles(req submitFormMsg) tea.Cmd {
 	if !m.hasKey() {
-		m.keyp = newKeyScreen(m.sh, &req, m.sh.deps.SaveKey != nil)
-		m.setPage(pageKey)
-		return m.keyp.init()
+		return m.askKey(&req)
 	}
 	client, err := m.apiClient()
 	if err != nil {
-		m.notice = notice{text: err.Error(), kind: noticeErr}
+		m.say(notice{text: err.Error(), kind: noticeErr})
 		return nil
+	}
+	for f, why := range req.refused {
+		m.say(notice{subject: displayName(f), text: "not sent: " + why, kind: noticeErr})
 	}
 	items := make([]submit.BatchItem, len(req.files))
 	for i, f := range req.files {
@@ -304,18 +366,38 @@ func (m *Model) submitFiles(req submitFormMsg) tea.Cmd {
 		items[i] = submit.BatchItem{ID: store.NewID(), File: f, Options: opts, ResubmitOf: req.resubmitOf}
 	}
 	cmds := []tea.Cmd{m.uploads.start(client, m.sh.deps.Store, items, m.sh.deps.Concurrency), m.uiTick()}
+	// Files sent are not marked any more: coming back to Files must not
+	// offer to send them again.
+	m.files.unmark(req.files...)
+	for f := range req.refused {
+		m.files.unmark(f) // told in the log; marked, it would be offered again
+	}
 	if req.resubmitOf == "" {
 		// The next form starts from these values, in this session and,
 		// through the config file, the next.
 		opts := req.opts
 		opts.Force = false
 		m.sh.deps.Defaults = opts
+		m.formDraft = nil
 		if rem := m.sh.deps.Remember; rem != nil {
 			cmds = append(cmds, func() tea.Msg { return rememberedMsg{err: rem(opts)} })
 		}
 	}
 	m.setPage(pageSubmit)
 	return tea.Batch(cmds...)
+}
+
+// askKey opens the API key prompt; then, when set, is submitted with the
+// key. K opens it at any time: a key refused (HTTP 401) is not a dead end.
+func (m *Model) askKey(then *submitFormMsg) tea.Cmd {
+	if m.sh.deps.Demo {
+		m.say(notice{text: "the demo needs no API key: its fake API takes the demo's own"})
+		return nil
+	}
+	m.keyFrom = m.page
+	m.keyp = newKeyScreen(m.sh, then, m.sh.deps.SaveKey != nil, m.apiKey != "")
+	m.setPage(pageKey)
+	return m.keyp.init()
 }
 
 func (m *Model) onKeyEntered(msg keyEnteredMsg) tea.Cmd {
@@ -331,12 +413,14 @@ func (m *Model) onKeyEntered(msg keyEnteredMsg) tea.Cmd {
 			return nil
 		})
 	}
+	m.keyp = nil
+	m.say(notice{text: "using the API key " + maskKey(msg.key) + map[bool]string{true: ", saved to " + m.sh.deps.ConfigPath, false: " for this session"}[msg.save && m.sh.deps.SaveKey != nil]})
 	if msg.then != nil {
 		cmds = append(cmds, m.submitFiles(*msg.then))
 	} else {
-		m.setPage(pageHistory)
+		m.setPage(m.keyFrom)
+		cmds = append(cmds, m.pollNow(m.sh.now()))
 	}
-	m.keyp = nil
 	return tea.Batch(cmds...)
 }
 
@@ -368,22 +452,22 @@ func (m *Model) recheck(id string, now time.Time) tea.Cmd {
 	switch {
 	case sub == nil:
 		return nil
-	case sub.BatchID == "":
-		m.notice = notice{text: "no batch id: the server never accepted this upload; x resubmits it", kind: noticeWarn}
+	case !submit.Checkable(sub):
+		m.say(notice{subject: filepath.Base(sub.File), text: submit.NoJobReason(sub) + "; x resubmits it", kind: noticeWarn})
 		return nil
 	case !m.hasKey():
-		m.notice = notice{text: "no API key: set FIREWORKS_API_KEY or submit a file to enter one", kind: noticeWarn}
+		m.say(notice{text: "no API key: set FIREWORKS_API_KEY or submit a file to enter one", kind: noticeWarn})
 		return nil
 	case m.polls.running[id]:
 		return nil
 	}
 	client, err := m.apiClient()
 	if err != nil {
-		m.notice = notice{text: err.Error(), kind: noticeErr}
+		m.say(notice{text: err.Error(), kind: noticeErr})
 		return nil
 	}
 	m.polls.running[id] = true
-	m.notice = notice{text: "checking " + sub.BatchID + "…"}
+	m.say(notice{text: "checking " + sub.BatchID + "…"})
 	return checkCmd(client, m.sh.deps.Store, *sub, true)
 }
 
@@ -397,39 +481,71 @@ func (m *Model) recheckAll(now time.Time) tea.Cmd {
 		}
 	}
 	if n == 0 {
-		m.notice = notice{text: "no pending jobs to check"}
+		m.say(notice{text: "no pending jobs to check"})
 		return nil
 	}
-	m.notice = notice{text: fmt.Sprintf("checking %d pending job(s)…", n)}
+	m.say(notice{text: fmt.Sprintf("checking %d pending job(s)…", n)})
 	return m.pollNow(now)
 }
 
 func (m *Model) onChecked(msg statusCheckedMsg, now time.Time) tea.Cmd {
 	delete(m.polls.running, msg.id)
-	sub := m.hist.get(msg.id)
 	name := msg.id
-	if sub != nil {
+	if sub := m.hist.get(msg.id); sub != nil {
 		name = filepath.Base(sub.File)
 	}
+	// A check asked for is always answered; a background one tells what
+	// is new, failures included, and not the same thing again and again.
+	say := m.sayNew
+	if msg.manual {
+		say = func(n notice) bool { m.say(n); return true }
+	}
+	_, noted := m.checks[msg.id]
 	switch {
+	case msg.res != nil && msg.err != nil:
+		// The server answered, and what it said could not be kept whole
+		// (a transcript that could not be saved): the row shows both.
+		m.checks[msg.id] = checkNote{status: msg.res.Job.Status, problem: submit.Explain(msg.err)}
+		m.polls.checked(msg.id, now)
+		say(notice{subject: name, kind: noticeErr,
+			text: msg.res.Job.Status + " on the server, but not saved here: " + submit.Explain(msg.err) + " (checked again later; r now)"})
 	case msg.err != nil:
 		m.polls.checked(msg.id, now)
-		if msg.manual {
-			m.notice = notice{text: name + ": " + submit.Explain(msg.err), kind: noticeErr}
-		}
+		// Told once until something else is said: a repeat shows nothing new.
+		m.quiet = !say(notice{subject: name, text: "status check failed: " + submit.Explain(msg.err), kind: noticeErr}) && !noted
 	case msg.res.State == submit.Pending:
+		delete(m.checks, msg.id)
 		m.polls.checked(msg.id, now)
-		if msg.manual {
-			m.notice = notice{text: name + ": still " + msg.res.Job.Status}
+		switch {
+		case msg.manual:
+			say(notice{subject: name, text: "still " + msg.res.Job.Status})
+		case msg.res.Recorded:
+			say(notice{subject: name, text: msg.res.Job.Status})
+		default:
+			m.quiet = !noted // as the history said: nothing shows
 		}
 	default:
 		// A job finished: say so even when the check ran in the background.
+		delete(m.checks, msg.id)
 		m.polls.forget(msg.id)
-		if msg.res.State == submit.Completed {
-			m.notice = notice{text: name + ": completed; transcript saved to " + msg.res.ResultPath}
-		} else {
-			m.notice = notice{text: name + ": " + msg.res.Job.Status + ": " + msg.res.Job.Message, kind: noticeWarn}
+		switch msg.res.State {
+		case submit.Completed:
+			m.say(notice{subject: name, text: "completed; transcript saved to " + msg.res.ResultPath})
+		case submit.NotFound:
+			m.say(notice{subject: name, text: "not found: the server does not know this job (" + msg.res.Job.Message +
+				"); no more background checks, r asks again", kind: noticeWarn})
+		default:
+			text := msg.res.Job.Status
+			if msg.res.Job.Message != "" {
+				text += ": " + msg.res.Job.Message
+			}
+			m.say(notice{subject: name, text: text, kind: noticeWarn})
 		}
+	}
+	if msg.res == nil || !msg.res.Recorded {
+		// Nothing was written: the history has nothing new to read (what
+		// others write, the watch finds).
+		return m.pollNow(now)
 	}
 	return tea.Batch(m.readNow(), m.pollNow(now))
 }
@@ -443,28 +559,31 @@ func (m *Model) saveResult(id, dst string, overwrite bool) tea.Cmd {
 	}
 	if sub.ResultPath == "" {
 		if submit.NeedsCheck(sub) {
-			m.notice = notice{text: "no transcript yet: the job is not completed (r checks now)", kind: noticeWarn}
+			m.say(notice{text: "no transcript yet: the job is not completed (r checks now)", kind: noticeWarn})
 		} else {
-			m.notice = notice{text: "this submission has no transcript to save", kind: noticeWarn}
+			m.say(notice{text: "this submission has no transcript to save", kind: noticeWarn})
 		}
 		return nil
 	}
+	beside := defaultSavePath(sub)
 	if dst == "" {
-		dst = defaultSavePath(sub)
+		dst = beside
 	}
 	src := sub.ResultPath
 	return func() tea.Msg {
-		return saveFile(id, src, dst, overwrite)
+		return saveFile(id, src, dst, filepath.Base(beside), overwrite)
 	}
 }
 
-func saveFile(id, src, dst string, overwrite bool) savedMsg {
+// saveFile copies a saved result to dst; a folder given as dst gets the
+// transcript under name.
+func saveFile(id, src, dst, name string, overwrite bool) savedMsg {
 	data, err := os.ReadFile(src)
 	if err != nil {
 		return savedMsg{id: id, path: dst, err: fmt.Errorf("saved result %s: %w", src, err)}
 	}
 	if fi, err := os.Stat(dst); err == nil && fi.IsDir() {
-		return savedMsg{id: id, path: dst, err: fmt.Errorf("%s is a folder: give a file name", dst)}
+		dst = filepath.Join(dst, name)
 	}
 	err = submit.WriteResult(dst, data, overwrite)
 	if errors.Is(err, fs.ErrExist) {
@@ -476,16 +595,18 @@ func saveFile(id, src, dst string, overwrite bool) savedMsg {
 func (m *Model) onSaved(msg savedMsg) tea.Cmd {
 	switch {
 	case msg.exists:
-		m.confirm = &confirmation{
-			question: fmt.Sprintf("%s exists. Overwrite it? (y/N)", msg.path),
-			yes: func(m *Model) tea.Cmd {
+		m.ask(&dialog{
+			title: "Overwrite " + safeName(filepath.Base(msg.path)) + "?",
+			text:  safeName(msg.path) + " exists. Overwriting replaces it with this transcript; o saves it under another name.",
+			yes:   "Overwrite", no: "Keep it", safe: true,
+			onYes: func(m *Model) tea.Cmd {
 				return m.saveResult(msg.id, msg.path, true)
 			},
-		}
+		})
 	case msg.err != nil:
-		m.notice = notice{text: msg.err.Error(), kind: noticeErr}
+		m.say(notice{text: msg.err.Error(), kind: noticeErr})
 	default:
-		m.notice = notice{text: "saved " + msg.path}
+		m.say(notice{text: "saved " + msg.path})
 	}
 	return nil
 }
@@ -499,7 +620,7 @@ func (m *Model) resubmit(id string) tea.Cmd {
 	}
 	opts, err := submit.OptionsFrom(sub.Task, sub.Endpoint, sub.Model, sub.Options)
 	if err != nil {
-		m.notice = notice{text: "cannot resubmit: " + err.Error(), kind: noticeErr}
+		m.say(notice{text: "cannot resubmit: " + err.Error(), kind: noticeErr})
 		return nil
 	}
 	req := submitFormMsg{files: []string{sub.File}, opts: opts, resubmitOf: sub.ID}
@@ -508,22 +629,23 @@ func (m *Model) resubmit(id string) tea.Cmd {
 	case store.OutcomeUnknown:
 		warn = "The first upload's outcome is unknown: a job may exist already, and resubmitting may create a duplicate (billed twice)."
 	case store.OutcomeSubmitted:
-		warn = "This file was already submitted (batch " + sub.BatchID + "). Submit it again as a new job?"
+		warn = "This file was already submitted as batch " + safeName(sub.BatchID) + ". Resubmitting makes a second job (billed again)."
 	case store.OutcomeUploading:
-		uploading, elsewhere := m.activity(sub.ID)
-		if uploading || elsewhere {
-			m.notice = notice{text: "this file is still uploading; wait for its outcome", kind: noticeWarn}
+		if rs := m.rowState(sub.ID); rs.uploading || rs.elsewhere {
+			m.say(notice{subject: displayName(sub.File), text: "still uploading; wait for its outcome", kind: noticeWarn})
 			return nil
 		}
-		warn = "The first upload was interrupted; it may have reached the server and created a job."
+		warn = "The first upload was interrupted: it may have reached the server and created a job."
 	}
 	if warn == "" {
 		return m.submitFiles(req)
 	}
-	m.confirm = &confirmation{
-		question: warn + " Resubmit " + filepath.Base(sub.File) + "? (y/N)",
-		yes:      func(m *Model) tea.Cmd { return m.submitFiles(req) },
-	}
+	m.ask(&dialog{
+		title: "Resubmit " + displayName(sub.File) + "?",
+		text:  warn + " The file is uploaded again, with the same options, as a new entry.",
+		yes:   "Resubmit", no: "Cancel", safe: true,
+		onYes: func(m *Model) tea.Cmd { return m.submitFiles(req) },
+	})
 	return nil
 }
 
@@ -532,9 +654,11 @@ func (m *Model) hide(id string) tea.Cmd {
 	if sub == nil {
 		return nil
 	}
-	m.confirm = &confirmation{
-		question: "Hide " + filepath.Base(sub.File) + " from the history? It stays in the file. (y/N)",
-		yes: func(m *Model) tea.Cmd {
+	m.ask(&dialog{
+		title: "Hide " + displayName(sub.File) + "?",
+		text:  "It leaves the History list. Its record stays in the history file (fwbatch list --all shows it), and its job is not checked any more.",
+		yes:   "Hide", no: "Keep",
+		onYes: func(m *Model) tea.Cmd {
 			st := m.sh.deps.Store
 			return func() tea.Msg {
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -543,15 +667,26 @@ func (m *Model) hide(id string) tea.Cmd {
 				return appendedMsg{what: "hiding the entry", err: err}
 			}
 		},
-	}
+	})
 	return nil
 }
 
-// activity says whether id is being uploaded by this process, or by another
-// live one (from the reader's liveness check).
-func (m *Model) activity(id string) (uploading, elsewhere bool) {
+// checkNote is what a status check found that the history does not hold:
+// the server's status, and why it was not recorded in full.
+type checkNote struct{ status, problem string }
+
+// rowState says what the history file alone does not about id: whether
+// this process is uploading it, or another live one (from the reader's
+// liveness check), and what a check found but could not record.
+func (m *Model) rowState(id string) rowState {
+	var rs rowState
 	if u := m.uploads.byID[id]; u != nil && !u.done {
-		return true, false
+		rs.uploading = true
+	} else {
+		rs.elsewhere = m.hist.elsewhere[id]
 	}
-	return false, m.hist.elsewhere[id]
+	if n, ok := m.checks[id]; ok {
+		rs.said, rs.problem = n.status, n.problem
+	}
+	return rs
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -13,7 +14,9 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/submit"
 )
 
@@ -32,6 +35,7 @@ const (
 
 type fileEntry struct {
 	name string
+	safe string // name as shown: escapes and control characters visible (termsafe)
 	path string
 	kind entryKind
 	size int64
@@ -44,6 +48,7 @@ type dirListedMsg struct {
 	dir     string
 	entries []fileEntry
 	err     error
+	gone    []string // marked files that are no longer regular files on disk
 }
 
 // filesScreen lists a folder: subfolders, then audio files with sizes.
@@ -61,13 +66,17 @@ type filesScreen struct {
 	offset  int
 	loading bool
 	seq     int
-	problem string // the last thing that went wrong, in one line
+	problem string // the last thing that went wrong, in one line (the root logs it)
+	hint    string // what completing a typed path found
 
 	marked map[string]int64 // path → size, across folders
 	order  []string         // marking order
 
 	path    textinput.Model
-	editing bool
+	editing bool // typing a path (:)
+
+	filter    textinput.Model
+	filtering bool // typing into the filter (/); its value stays applied after
 }
 
 func newFilesScreen(sh *shared, dir string) *filesScreen {
@@ -80,6 +89,8 @@ func newFilesScreen(sh *shared, dir string) *filesScreen {
 	s := &filesScreen{sh: sh, dir: dir, marked: map[string]int64{}}
 	s.path = newInput(sh.st, "path: ")
 	s.path.Placeholder = "a folder or an audio file (~ and relative paths work)"
+	s.filter = newInput(sh.st, "/")
+	s.filter.Placeholder = "filter: part of a name"
 	return s
 }
 
@@ -92,9 +103,29 @@ func (s *filesScreen) list(dir string) tea.Cmd {
 	s.seq++
 	s.loading = true
 	seq := s.seq
+	marked := append([]string(nil), s.order...)
 	return func() tea.Msg {
 		entries, err := readDir(dir)
-		return dirListedMsg{seq: seq, dir: dir, entries: entries, err: err}
+		// Marks span folders: each listing also looks at the marked files,
+		// so that one deleted meanwhile is not sent, or counted, later.
+		var gone []string
+		for _, p := range marked {
+			if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+				gone = append(gone, p)
+			}
+		}
+		return dirListedMsg{seq: seq, dir: dir, entries: entries, err: err, gone: gone}
+	}
+}
+
+// unmark forgets the marks of paths (files submitted, or gone from disk).
+func (s *filesScreen) unmark(paths ...string) {
+	for _, p := range paths {
+		if _, ok := s.marked[p]; !ok {
+			continue
+		}
+		delete(s.marked, p)
+		s.order = slices.DeleteFunc(s.order, func(o string) bool { return o == p })
 	}
 }
 
@@ -107,7 +138,7 @@ func readDir(dir string) ([]fileEntry, error) {
 	}
 	out := make([]fileEntry, 0, len(des))
 	for _, de := range des {
-		e := fileEntry{name: de.Name(), path: filepath.Join(dir, de.Name())}
+		e := fileEntry{name: de.Name(), safe: termsafe.Line(de.Name()), path: filepath.Join(dir, de.Name())}
 		t := de.Type()
 		var info fs.FileInfo
 		var ierr error
@@ -177,11 +208,12 @@ func typeName(t fs.FileMode) string {
 	return t.String()
 }
 
-func (s *filesScreen) typing() bool { return s.editing }
+func (s *filesScreen) typing() bool { return s.editing || s.filtering }
 
 func (s *filesScreen) setSize(w, h int) {
 	s.w, s.h = w, h
 	s.path.SetWidth(max(w-8, 10))
+	s.filter.SetWidth(max(w-4, 10))
 	s.clamp()
 }
 
@@ -193,13 +225,19 @@ func (s *filesScreen) keys() help.KeyMap {
 		esc := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
 		return bindings{short: []key.Binding{enter, tab, esc, k.ForceQuit}, full: [][]key.Binding{{enter, tab, esc}, {k.ForceQuit}}}
 	}
-	markAll := key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "mark all audio"))
+	if s.filtering {
+		enter := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply"))
+		esc := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter"))
+		return bindings{short: []key.Binding{enter, esc, k.ForceQuit}, full: [][]key.Binding{{enter, esc}, {k.ForceQuit}}}
+	}
+	markAll := key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "mark/unmark all audio"))
 	return bindings{
-		short: []key.Binding{k.Mark, k.Open, k.Parent, k.TypePath, k.ToHistory, k.Help, k.Quit},
+		short: []key.Binding{k.Mark, k.Open, k.Parent, k.Filter, k.TypePath, k.ToHistory, k.Help, k.Quit},
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 			{k.Mark, markAll, k.Open, k.Parent},
-			{k.TypePath, k.ShowAll, k.ToHistory},
+			{k.Filter, k.TypePath, k.ShowAll, k.ToHistory},
+			{k.LogOpen, k.Uploads, k.APIKey},
 			{k.Help, k.Quit, k.ForceQuit},
 		},
 	}
@@ -207,17 +245,28 @@ func (s *filesScreen) keys() help.KeyMap {
 
 func (s *filesScreen) rebuild() {
 	s.shown = s.shown[:0]
+	q := strings.ToLower(s.filter.Value())
 	for i, e := range s.entries {
 		// Audio names are listed even when they cannot be uploaded (a broken
 		// link, a FIFO): choosing them explains why, instead of hiding them.
-		if s.showAll || e.kind == entryDir || isAudioName(e.name) {
-			s.shown = append(s.shown, i)
+		if !s.showAll && e.kind != entryDir && !isAudioName(e.name) {
+			continue
 		}
+		if q != "" && !strings.Contains(strings.ToLower(e.name), q) {
+			continue
+		}
+		s.shown = append(s.shown, i)
 	}
 	s.clamp()
 }
 
-func (s *filesScreen) listHeight() int { return max(s.h-3, 1) }
+func (s *filesScreen) listHeight() int {
+	h := s.h - 3
+	if s.filtering || s.filter.Value() != "" {
+		h--
+	}
+	return max(h, 1)
+}
 
 func (s *filesScreen) clamp() {
 	n := len(s.shown)
@@ -246,13 +295,22 @@ func (s *filesScreen) update(msg tea.Msg) tea.Cmd {
 			return nil // a newer listing was asked for
 		}
 		s.loading = false
+		s.unmark(msg.gone...)
+		var note tea.Cmd
+		if len(msg.gone) > 0 {
+			names := make([]string, len(msg.gone))
+			for i, p := range msg.gone {
+				names[i] = termsafe.Line(filepath.Base(p))
+			}
+			note = emit(noticeMsg{notice{text: fmt.Sprintf("unmarked %s: no longer a file on disk", strings.Join(names, ", ")), kind: noticeWarn}})
+		}
 		if msg.err != nil && msg.entries == nil {
-			s.problem = "cannot open " + msg.dir + ": " + describe(msg.err)
-			return nil
+			s.problem = "cannot open " + termsafe.Line(msg.dir) + ": " + describe(msg.err)
+			return note
 		}
 		s.problem = ""
 		if msg.err != nil {
-			s.problem = "some entries of " + msg.dir + " could not be read: " + describe(msg.err)
+			s.problem = "some entries of " + termsafe.Line(msg.dir) + " could not be read: " + describe(msg.err)
 		}
 		// Keep the cursor where the user was: on the same entry when the
 		// folder is read again, on the subfolder when coming up from it.
@@ -270,19 +328,47 @@ func (s *filesScreen) update(msg tea.Msg) tea.Cmd {
 				break
 			}
 		}
-		return nil
+		return note
 	case tea.KeyPressMsg:
-		if s.editing {
+		switch {
+		case s.editing:
 			return s.typeKey(msg)
+		case s.filtering:
+			return s.filterKey(msg)
 		}
 		return s.key(msg)
 	}
-	if s.editing {
-		var cmd tea.Cmd
+	var cmd tea.Cmd
+	switch {
+	case s.editing:
 		s.path, cmd = s.path.Update(msg)
-		return cmd
+	case s.filtering:
+		s.filter, cmd = s.filter.Update(msg)
+		s.rebuild()
 	}
-	return nil
+	return cmd
+}
+
+// filterKey types into the name filter: the list narrows as it is typed;
+// enter keeps it and goes back to the list, esc clears it.
+func (s *filesScreen) filterKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.String() {
+	case "enter":
+		s.filtering = false
+		s.filter.Blur()
+		return nil
+	case "esc":
+		s.filtering = false
+		s.filter.Blur()
+		s.filter.SetValue("")
+		s.rebuild()
+		return nil
+	}
+	var cmd tea.Cmd
+	s.filter, cmd = s.filter.Update(msg)
+	s.cursor = 0
+	s.rebuild()
+	return cmd
 }
 
 func (s *filesScreen) key(msg tea.KeyPressMsg) tea.Cmd {
@@ -307,6 +393,13 @@ func (s *filesScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.ShowAll):
 		s.showAll = !s.showAll
+		s.rebuild()
+	case key.Matches(msg, k.Filter):
+		s.filtering = true
+		s.clamp()
+		return s.filter.Focus()
+	case key.Matches(msg, k.Back) && s.filter.Value() != "":
+		s.filter.SetValue("")
 		s.rebuild()
 	case key.Matches(msg, k.TypePath):
 		s.editing = true
@@ -373,11 +466,11 @@ func (s *filesScreen) markAll() {
 func (s *filesScreen) why(e *fileEntry) string {
 	switch e.kind {
 	case entryDir:
-		return e.name + " is a folder: enter opens it"
+		return e.safe + " is a folder: enter opens it"
 	case entryOther:
-		return e.name + " is not an audio file (" + strings.Join(submit.AudioExts, " ") + ")"
+		return e.safe + " is not an audio file (" + strings.Join(submit.AudioExts, " ") + ")"
 	}
-	return e.name + ": " + e.note
+	return e.safe + ": " + e.note
 }
 
 // open enters a folder, or continues with the marked files (or the
@@ -387,11 +480,17 @@ func (s *filesScreen) open() tea.Cmd {
 	if e != nil && e.kind == entryDir {
 		return s.list(e.path)
 	}
+	if e != nil && e.kind != entryAudio && e.kind != entryOther {
+		// A FIFO, a broken link, an entry that could not be read: say why,
+		// rather than carry on with files marked some time before.
+		s.problem = s.why(e)
+		return nil
+	}
 	if len(s.order) > 0 {
 		return emit(filesChosenMsg{paths: append([]string(nil), s.order...)})
 	}
 	if e == nil {
-		s.problem = "no audio files here: open a folder or type a path (/)"
+		s.problem = "no audio files here: open a folder or type a path (:)"
 		return nil
 	}
 	if e.kind != entryAudio {
@@ -410,6 +509,8 @@ func (s *filesScreen) typeKey(msg tea.KeyPressMsg) tea.Cmd {
 	case "tab":
 		s.complete()
 		return nil
+	default:
+		s.hint = ""
 	case "enter":
 		p := strings.TrimSpace(s.path.Value())
 		if p == "" {
@@ -422,7 +523,7 @@ func (s *filesScreen) typeKey(msg tea.KeyPressMsg) tea.Cmd {
 		p = filepath.Clean(p)
 		fi, err := os.Stat(p)
 		if err != nil {
-			s.problem = p + ": " + describe(err)
+			s.problem = termsafe.Line(p) + ": " + describe(err)
 			return nil
 		}
 		s.editing = false
@@ -431,7 +532,7 @@ func (s *filesScreen) typeKey(msg tea.KeyPressMsg) tea.Cmd {
 		case fi.IsDir():
 			return s.list(p)
 		case !fi.Mode().IsRegular():
-			s.problem = p + ": not a regular file (" + typeName(fi.Mode().Type()) + ")"
+			s.problem = termsafe.Line(p) + ": not a regular file (" + typeName(fi.Mode().Type()) + ")"
 			return nil
 		}
 		// A typed file is taken as asked, audio extension or not: the
@@ -471,7 +572,7 @@ func (s *filesScreen) complete() {
 		}
 	}
 	if len(matches) == 0 {
-		s.problem = "nothing here starts with " + prefix
+		s.problem = "nothing here starts with " + termsafe.Line(prefix)
 		return
 	}
 	common := matches[0]
@@ -480,9 +581,9 @@ func (s *filesScreen) complete() {
 			common = common[:len(common)-1]
 		}
 	}
-	s.problem = ""
+	s.problem, s.hint = "", ""
 	if len(matches) > 1 {
-		s.problem = fmt.Sprintf("%d matches", len(matches))
+		s.hint = fmt.Sprintf("%d matches", len(matches))
 	}
 	s.path.SetValue(dir + common)
 	s.path.CursorEnd()
@@ -507,19 +608,27 @@ func (s *filesScreen) view() string {
 	st := s.sh.st
 	g := st.G
 	var b strings.Builder
-	title := st.Title.Render("Files") + " " + s.dir
+	var marked string
 	if n := len(s.order); n > 0 {
 		var total int64
 		for _, p := range s.order {
 			total += s.marked[p]
 		}
-		title += st.Marked.Render(fmt.Sprintf("  %d marked (%s)", n, humanBytes(total)))
+		marked = st.Marked.Render(fmt.Sprintf("  %d marked (%s)", n, humanBytes(total)))
 	}
-	b.WriteString(truncate(title, s.w))
+	// The end of the folder's path says where one is: a long one gives way
+	// from its start.
+	dir := termsafe.Line(s.dir)
+	if room := s.w - lineWidth("Files ") - lineWidth(marked); lineWidth(dir) > room {
+		dir = g.Ellipsis + ansi.TruncateLeft(dir, lineWidth(dir)-room+lineWidth(g.Ellipsis), "")
+	}
+	b.WriteString(truncate(st.Title.Render("Files")+" "+dir+marked, s.w))
 	b.WriteByte('\n')
 	switch {
 	case s.editing:
 		b.WriteString(truncate(s.path.View(), s.w))
+	case s.filtering:
+		b.WriteString(truncate(s.filter.View(), s.w))
 	case s.problem != "":
 		b.WriteString(truncate(st.Err.Render(s.problem), s.w))
 	case s.loading:
@@ -538,14 +647,23 @@ func (s *filesScreen) view() string {
 		if hiddenN > 0 {
 			info += fmt.Sprintf(", %d other file(s) hidden (. shows them)", hiddenN)
 		}
+		if q := s.filter.Value(); q != "" {
+			info = fmt.Sprintf("%d match /%s (esc clears)", len(s.shown), termsafe.Line(q))
+		}
+		if len(s.shown) > s.listHeight() {
+			info += fmt.Sprintf(" · %d/%d", s.cursor+1, len(s.shown))
+		}
 		b.WriteString(truncate(st.Muted.Render(info), s.w))
 	}
-	if s.problem != "" && s.editing {
+	switch {
+	case s.problem != "" && s.editing:
 		b.WriteString("\n" + truncate(st.Err.Render(s.problem), s.w))
+	case s.hint != "" && s.editing:
+		b.WriteString("\n" + truncate(st.Muted.Render(s.hint), s.w))
 	}
 	lh := s.listHeight()
 	if len(s.shown) == 0 && !s.loading {
-		b.WriteString("\n\n" + st.Muted.Render("  (empty: ← goes to the parent folder, / types a path)"))
+		b.WriteString("\n\n" + st.Muted.Render("  (empty: ← goes to the parent folder, : types a path)"))
 	}
 	sizeW := 10
 	nameW := max(s.w-sizeW-6, 8)
@@ -557,7 +675,7 @@ func (s *filesScreen) view() string {
 		} else if e.kind == entryAudio {
 			mark = g.Unmarked + " "
 		}
-		name := e.name
+		name := e.safe
 		var size string
 		switch e.kind {
 		case entryDir:

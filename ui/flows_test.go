@@ -11,6 +11,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/fwbatch/fwbatch/internal/testchild"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit/fakeapi"
 )
@@ -49,8 +50,9 @@ func selectedLine(scr string) string {
 }
 
 func TestSubmitShowsBatchIDsInHistoryAndCompletes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{Polls: 1})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	submitFromForm(t, d, "hello.flac", "hello.wav")
 	scr := d.waitFor("History with both files", 10*time.Second, func(s string) bool {
@@ -73,8 +75,9 @@ func TestSubmitShowsBatchIDsInHistoryAndCompletes(t *testing.T) {
 }
 
 func TestUploadErrorIsOneLineWithNextStep(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{1: {Kind: fakeapi.Unauthorized}}}})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(120, 30)
 	submitFromForm(t, d, "hello.flac")
 	scr := d.waitFor("the failure", 10*time.Second, func(s string) bool { return strings.Contains(s, "failed") })
@@ -121,11 +124,12 @@ func writeSample(t *testing.T, st *store.Store, subs []store.Submission) {
 }
 
 func TestFilterHideAndCopy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	e.deps.PollFirst, e.deps.PollMax = time.Hour, time.Hour
 	hist := sampleHistory(t, e)
 	writeSample(t, e.st, hist)
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(80, 24)
 	d.key("tab")
 	d.waitFor("the history", 5*time.Second, func(s string) bool { return strings.Contains(s, "5 submissions") })
@@ -171,8 +175,9 @@ func TestFilterHideAndCopy(t *testing.T) {
 }
 
 func TestResubmitUnknownWarnsAboutDuplicates(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{1: {Kind: fakeapi.ServerError}}}})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(120, 30)
 	submitFromForm(t, d, "hello.wav")
 	d.waitFor("the unknown outcome", 10*time.Second, func(s string) bool { return strings.Contains(s, "unknown outcome") })
@@ -197,14 +202,15 @@ func TestResubmitUnknownWarnsAboutDuplicates(t *testing.T) {
 }
 
 func TestKeyPrompt(t *testing.T) {
+	t.Parallel()
 	for _, save := range []bool{true, false} {
 		t.Run(map[bool]string{true: "save", false: "dont-save"}[save], func(t *testing.T) {
 			e := newEnv(t, fakeapi.Config{APIKey: testKey})
 			e.deps.APIKey = ""
 			var saved []string
 			e.deps.SaveKey = func(k string) error { saved = append(saved, k); return nil }
-			var debug strings.Builder
-			d := drive(t, New(e.deps, Options{Debug: &debug}))
+			debug := e.opts.Debug.(*debugLog)
+			d := drive(t, New(e.deps, e.opts))
 			d.size(100, 30)
 			if !strings.Contains(d.screen(), "no key") {
 				t.Fatalf("header does not say there is no key:\n%s", d.screen())
@@ -237,6 +243,7 @@ func TestKeyPrompt(t *testing.T) {
 }
 
 func TestFilesExplainsWhatCannotBeOpened(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	if err := os.Symlink(filepath.Join(e.audio, "nowhere.wav"), filepath.Join(e.audio, "broken.wav")); err != nil {
 		t.Fatal(err)
@@ -244,7 +251,7 @@ func TestFilesExplainsWhatCannotBeOpened(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(e.audio, "pipe.mp3"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	for _, c := range []struct{ name, want string }{
 		{"broken.wav", "broken link"},
@@ -259,13 +266,13 @@ func TestFilesExplainsWhatCannotBeOpened(t *testing.T) {
 		}
 	}
 	// A typed path that does not exist, then one that does.
-	d.key("/")
+	d.key(":")
 	d.send(tea.PasteMsg{Content: "missing"})
 	d.key("enter")
 	if scr := d.screen(); !strings.Contains(scr, "no such file or folder") {
 		t.Fatalf("typed missing path:\n%s", scr)
 	}
-	d.key("esc", "/")
+	d.key("esc", ":")
 	d.send(tea.PasteMsg{Content: "hello.wav"})
 	d.key("enter")
 	d.waitFor("the form for the typed file", 5*time.Second, func(s string) bool {
@@ -273,9 +280,24 @@ func TestFilesExplainsWhatCannotBeOpened(t *testing.T) {
 	})
 }
 
+// TestUnreadableFolderIsExplained: opening a folder that cannot be read
+// says so, naming it. Root reads any folder whatever its mode, so as root
+// the test runs again as user nobody (with the fixtures copied where nobody
+// can read them); what the child reports decides.
 func TestUnreadableFolderIsExplained(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() == 0 {
-		t.Skip("needs a non-root user: root reads any folder whatever its mode")
+		cmd, dir := testchild.AsNobody(t, "-test.run=^TestUnreadableFolderIsExplained$", "-test.count=1", "-test.v")
+		testchild.CopyTree(t, filepath.Join("..", "testdata", "audio"), filepath.Join(dir, "testdata", "audio"))
+		cmd.Dir = filepath.Join(dir, "ui")
+		if err := os.Mkdir(cmd.Dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		out := testchild.Output(t, "the test as user nobody", cmd)
+		if !strings.Contains(string(out), "--- PASS: TestUnreadableFolderIsExplained") {
+			t.Fatalf("the test as user nobody did not pass:\n%s", out)
+		}
+		return
 	}
 	e := newEnv(t, fakeapi.Config{})
 	locked := filepath.Join(e.audio, "more")
@@ -283,7 +305,7 @@ func TestUnreadableFolderIsExplained(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Chmod(locked, 0o755) })
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	d.key("enter") // the cursor starts on more/
 	if scr := d.screen(); !strings.Contains(scr, "cannot open "+locked+": permission denied") {
@@ -295,8 +317,9 @@ func TestUnreadableFolderIsExplained(t *testing.T) {
 // timestamps, on screen and in what is sent; a translation cannot be
 // diarized and the form says why.
 func TestDiarizeSetsWhatItNeeds(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	d.key("down", "enter")
 	d.waitFor("the form", 5*time.Second, func(s string) bool { return strings.Contains(s, "┃ Task") })
@@ -333,40 +356,10 @@ func TestDiarizeSetsWhatItNeeds(t *testing.T) {
 	}
 }
 
-// TestCtrlCAsksWhileUploading: ctrl+c quits at once when idle, but asks
-// while uploads run; "no" keeps them going, "yes" records them as
-// interrupted before quitting.
-func TestCtrlCAsksWhileUploading(t *testing.T) {
-	e := newEnv(t, fakeapi.Config{ReadRate: 200_000})
-	big := filepath.Join(e.audio, "hello.wav")
-	if err := os.Truncate(big, 8<<20); err != nil {
-		t.Fatal(err)
-	}
-	d := drive(t, New(e.deps, Options{}))
-	d.size(100, 30)
-	submitFromForm(t, d, "hello.wav")
-	d.waitFor("the upload to start", 10*time.Second, func(s string) bool { return strings.Contains(s, "↑ 1 uploading") })
-	if _, cmd := d.m.Update(keyMsg("ctrl+c")); cmd != nil || !strings.Contains(d.screen(), "upload(s) still running. Quit and interrupt them?") {
-		t.Fatalf("ctrl+c during an upload did not ask:\n%s", d.screen())
-	}
-	d.key("n")
-	if d.m.uploads.inFlight() != 1 || d.m.quitting {
-		t.Fatal("answering no stopped the upload")
-	}
-	d.key("ctrl+c", "y")
-	d.waitFor("the program to quit", 10*time.Second, func(string) bool { return d.quit })
-	subs := loadHistory(t, e.st)
-	if len(subs) != 1 || subs[0].Outcome != store.OutcomeInterrupted {
-		t.Fatalf("history after ctrl+c: %+v", subs)
-	}
-	if e.fake.SubmitCount() != 1 || len(e.fake.Jobs()) != 0 {
-		t.Fatalf("the fake saw %d uploads and made %d jobs", e.fake.SubmitCount(), len(e.fake.Jobs()))
-	}
-}
-
 // TestCompactsAtStart: a history of mostly superseded events is compacted
 // in the background after the first load, without losing a submission.
 func TestCompactsAtStart(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	e.deps.PollFirst, e.deps.PollMax = time.Hour, time.Hour
 	const subs = 2000
@@ -383,7 +376,7 @@ func TestCompactsAtStart(t *testing.T) {
 	if err := e.st.Append(t.Context(), evs...); err != nil {
 		t.Fatal(err)
 	}
-	d := drive(t, New(e.deps, Options{}))
+	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
 	d.waitFor("the compaction notice", 10*time.Second, func(s string) bool { return strings.Contains(s, "history compacted: 36000 → 6000 lines") })
 	d.key("tab")
@@ -396,5 +389,54 @@ func TestCompactsAtStart(t *testing.T) {
 	}
 	if !strings.Contains(d.screen(), "2000 submissions") {
 		t.Fatalf("the table lost rows:\n%s", d.screen())
+	}
+}
+
+// TestNotFoundStopsBackgroundChecks: a job the server answers 404 for shows
+// as "∅ not found", is no longer checked in the background, and r asks
+// again.
+func TestNotFoundStopsBackgroundChecks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Status: map[int]fakeapi.Fault{0: {Kind: fakeapi.NotFound}}}})
+	d := drive(t, New(e.deps, e.opts))
+	d.size(120, 30)
+	submitFromForm(t, d, "hello.wav")
+	d.waitFor("the not found row", 10*time.Second, func(s string) bool { return strings.Contains(s, "∅ not found") })
+	// Background checks run every 20-50 ms here: after a few of those
+	// intervals, none came.
+	n := e.fake.StatusCount()
+	deadline := time.Now().Add(400 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		d.pump()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if m := e.fake.StatusCount(); m != n {
+		t.Fatalf("%d background checks of a job that is not found", m-n)
+	}
+	subs := loadHistory(t, e.st)
+	if len(subs) != 1 || subs[0].StatusHTTPStatus != 404 || subs[0].ServerStatus != "" {
+		t.Fatalf("history: %+v", subs)
+	}
+	d.key("r")
+	d.waitFor("the check on request", 5*time.Second, func(s string) bool {
+		return e.fake.StatusCount() == n+1 && strings.Contains(s, "not found: the server does not know this job")
+	})
+}
+
+// TestRecheckUnknownSaysWhatUnknownMeans: r on an unknown outcome without a
+// batch id explains that a job may exist but cannot be checked.
+func TestRecheckUnknownSaysWhatUnknownMeans(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{1: {Kind: fakeapi.ServerError}}}})
+	d := drive(t, New(e.deps, e.opts))
+	d.size(200, 30)
+	submitFromForm(t, d, "hello.wav")
+	d.waitFor("the unknown outcome", 10*time.Second, func(s string) bool { return strings.Contains(s, "unknown outcome") })
+	d.key("tab")
+	d.waitFor("the unknown row", 5*time.Second, func(s string) bool { return strings.Contains(s, "? unknown") })
+	d.key("r")
+	if scr := d.screen(); !strings.Contains(scr, "a batch job may exist, but no batch id came back to check it with") ||
+		strings.Contains(scr, "never accepted") {
+		t.Fatalf("r on an unknown outcome:\n%s", scr)
 	}
 }

@@ -1,9 +1,9 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,6 +13,7 @@ import (
 	"charm.land/huh/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/submit"
 )
 
@@ -24,7 +25,12 @@ type formScreen struct {
 	sh    *shared
 	files []string
 	sizes map[string]int64
-	w, h  int
+	// refused holds the files the checks before an upload refuse (not
+	// audio, empty, unreadable), by path, with why: said in the form,
+	// left out of the submission.
+	refused map[string]string
+	checked bool // the files were looked at
+	w, h    int
 
 	form    *huh.Form
 	started bool // init has run (see Model.Update on WindowSizeMsg)
@@ -32,54 +38,96 @@ type formScreen struct {
 	// huh show the new value (it reads the bound value only then).
 	formatSel, granSel *huh.Select[string]
 
+	formValues             // bound to the fields by pointer
+	opened      formValues // what the form opened with, to tell edits
+	prevDiarize bool
+	prevTask    string
+	// beforeDiarize is what switching diarize on changed, put back when it
+	// is switched off again.
+	beforeDiarize *struct{ format, gran string }
+	adjusted      string // what the form changed on its own, said once
+	problem       string // the first rule the values break
+}
+
+// formValues are the form's fields as typed: they outlive the form (esc
+// and back keeps them), and may hold what does not validate yet.
+type formValues struct {
 	task, endpoint, format, gran  string
 	diarize                       bool
 	language, prompt, temperature string
 	minSpk, maxSpk                string
 	vad, alignment, preprocessing string
-	prevDiarize                   bool
-	prevTask                      string
-	adjusted                      string // what the form changed on its own, said once
-	problem                       string // the first rule the values break
 }
 
-func newFormScreen(sh *shared, files []string, d submit.Options) *formScreen {
+func valuesOf(d submit.Options) formValues {
 	d = d.WithDefaults()
-	s := &formScreen{
-		sh: sh, files: files, sizes: map[string]int64{},
+	v := formValues{
 		task: d.Task, endpoint: d.Endpoint, format: d.ResponseFormat, gran: d.TimestampGranularities,
 		diarize: d.Diarize, language: d.Language, prompt: d.Prompt, temperature: d.Temperature,
 		vad: d.VADModel, alignment: d.AlignmentModel, preprocessing: d.Preprocessing,
 	}
 	if d.MinSpeakers > 0 {
-		s.minSpk = strconv.Itoa(d.MinSpeakers)
+		v.minSpk = strconv.Itoa(d.MinSpeakers)
 	}
 	if d.MaxSpeakers > 0 {
-		s.maxSpk = strconv.Itoa(d.MaxSpeakers)
+		v.maxSpk = strconv.Itoa(d.MaxSpeakers)
 	}
+	return v
+}
+
+func newFormScreen(sh *shared, files []string, v formValues) *formScreen {
+	s := &formScreen{sh: sh, files: files, sizes: map[string]int64{}, formValues: v, opened: v}
 	s.prevDiarize, s.prevTask = s.diarize, s.task
 	s.build()
 	s.check()
 	return s
 }
 
-// init sizes the files (in a command) and starts the form.
+// edited reports whether a value differs from what the form opened with.
+func (s *formScreen) edited() bool { return s.formValues != s.opened }
+
+// init checks the files (in a command), as the upload will, and starts
+// the form: a file that would be refused is said so here, before anything
+// is sent.
 func (s *formScreen) init() tea.Cmd {
 	s.started = true
-	files := s.files
-	stat := func() tea.Msg {
-		sizes := map[string]int64{}
+	files, force := s.files, s.sh.deps.Force
+	check := func() tea.Msg {
+		msg := filesCheckedMsg{files: files, sizes: map[string]int64{}, refused: map[string]string{}}
 		for _, f := range files {
-			if fi, err := os.Stat(f); err == nil {
-				sizes[f] = fi.Size()
+			fi, err := submit.Preflight(f, force)
+			var fe *submit.FileError
+			switch {
+			case errors.As(err, &fe):
+				msg.refused[f] = fe.Problem
+			case err != nil:
+				msg.refused[f] = err.Error()
+			default:
+				msg.sizes[f] = fi.Size()
 			}
 		}
-		return fileSizesMsg(sizes)
+		return msg
 	}
-	return tea.Batch(s.form.Init(), stat)
+	return tea.Batch(s.form.Init(), check)
 }
 
-type fileSizesMsg map[string]int64
+// filesCheckedMsg: what the checks before an upload say of the form's files.
+type filesCheckedMsg struct {
+	files   []string // the form they were checked for
+	sizes   map[string]int64
+	refused map[string]string
+}
+
+// sendable are the files the checks did not refuse.
+func (s *formScreen) sendable() []string {
+	var out []string
+	for _, f := range s.files {
+		if _, bad := s.refused[f]; !bad {
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
 func formatOptions() []huh.Option[string] { return options(submit.ResponseFormats, "") }
 
@@ -118,12 +166,12 @@ func (s *formScreen) build() {
 		huh.NewSelect[string]().Key("endpoint").Title("Endpoint").Inline(true).
 			Options(endpoints...).Value(&s.endpoint),
 		s.formatSel,
-		huh.NewConfirm().Key("diarize").
-			TitleFunc(func() string {
+		huh.NewConfirm().Key("diarize").Title("Diarize (speaker labels)").
+			DescriptionFunc(func() string {
 				if s.task == submit.TaskTranslate {
-					return "Diarize (speaker labels): not available for translations"
+					return "not available for translations"
 				}
-				return "Diarize (speaker labels; sets verbose_json + word timestamps)"
+				return "sets verbose_json and word timestamps"
 			}, &s.task).Affirmative("Yes").Negative("No").Value(&s.diarize),
 		input("language", "Language", "auto-detect (ISO 639-1: en, de, zh…)", &s.language),
 	).Title("Request").Description("tab/enter: next field, then the advanced options · ctrl+s submits now")
@@ -204,14 +252,14 @@ func (s *formScreen) keys() help.KeyMap {
 	k := s.sh.keys
 	next := key.NewBinding(key.WithKeys("tab", "enter"), key.WithHelp("tab/enter", "next field"))
 	prev := key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous"))
-	choose := key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "choose"))
+	choose := k.Choose
 	short := []key.Binding{k.Submit, next, choose, k.Back}
 	if !s.typing() {
 		short = append(short, k.Help)
 	}
 	return bindings{
 		short: short,
-		full:  [][]key.Binding{{k.Submit, k.Back}, {next, prev, choose}, {k.Help, k.ForceQuit}},
+		full:  [][]key.Binding{{k.Submit, k.Back}, {next, prev, choose}, {k.LogOpen, k.Uploads, k.Help, k.ForceQuit}},
 	}
 }
 
@@ -219,7 +267,8 @@ func (s *formScreen) keys() help.KeyMap {
 func (s *formScreen) options() (submit.Options, error) {
 	o := submit.Options{
 		Task: s.task, Endpoint: s.endpoint, ResponseFormat: s.format, Diarize: s.diarize,
-		Language: strings.TrimSpace(s.language), Prompt: s.prompt, Temperature: strings.TrimSpace(s.temperature),
+		// Codes are lower case; EN is what a user means by en.
+		Language: strings.ToLower(strings.TrimSpace(s.language)), Prompt: s.prompt, Temperature: strings.TrimSpace(s.temperature),
 		TimestampGranularities: s.gran, VADModel: s.vad, AlignmentModel: s.alignment, Preprocessing: s.preprocessing,
 	}
 	for _, f := range []struct {
@@ -254,25 +303,43 @@ func (s *formScreen) follow() bool {
 		s.diarize = false
 		s.adjusted = "diarize switched off: translations cannot be diarized"
 	}
-	if s.diarize && !s.prevDiarize {
-		if s.task == submit.TaskTranslate {
-			s.diarize = false
-			s.adjusted = "diarize is not available for translations: choose transcribe first"
-		} else {
-			var changed []string
-			if s.format != "verbose_json" {
-				s.format = "verbose_json"
-				changed = append(changed, "response format verbose_json")
-			}
-			if !strings.Contains(s.gran, "word") {
-				s.gran = "word,segment"
-				changed = append(changed, "timestamps word,segment")
-			}
-			if len(changed) > 0 {
-				s.adjusted = "diarize needs " + strings.Join(changed, " and ") + ": set"
-				s.formatSel.Options(formatOptions()...)
-				s.granSel.Options(granOptions()...)
-			}
+	switch {
+	case s.diarize && !s.prevDiarize && s.task == submit.TaskTranslate:
+		s.diarize = false
+		s.adjusted = "diarize is not available for translations: choose transcribe first"
+	case s.diarize && !s.prevDiarize:
+		before := struct{ format, gran string }{s.format, s.gran}
+		var changed []string
+		if s.format != "verbose_json" {
+			s.format = "verbose_json"
+			changed = append(changed, "response format verbose_json")
+		}
+		if !strings.Contains(s.gran, "word") {
+			s.gran = "word,segment"
+			changed = append(changed, "timestamps word,segment")
+		}
+		if len(changed) > 0 {
+			s.beforeDiarize = &before
+			s.adjusted = "diarize needs " + strings.Join(changed, " and ") + ": set"
+			s.showChoices()
+		}
+	case !s.diarize && s.prevDiarize && s.beforeDiarize != nil:
+		// Put back what switching diarize on changed, unless the user
+		// changed it since.
+		b := s.beforeDiarize
+		s.beforeDiarize = nil
+		var restored []string
+		if s.format == "verbose_json" && b.format != s.format {
+			s.format = b.format
+			restored = append(restored, "response format "+orDefault(b.format))
+		}
+		if s.gran == "word,segment" && b.gran != s.gran {
+			s.gran = b.gran
+			restored = append(restored, "timestamps "+orDefault(b.gran))
+		}
+		if len(restored) > 0 {
+			s.adjusted = "diarize off: " + strings.Join(restored, " and ") + " as before"
+			s.showChoices()
 		}
 	}
 	s.prevDiarize, s.prevTask = s.diarize, s.task
@@ -281,6 +348,20 @@ func (s *formScreen) follow() bool {
 	}
 	s.adjusted = adjusted
 	return false
+}
+
+// showChoices makes huh show values follow() changed: it reads a bound
+// value only when its options are set.
+func (s *formScreen) showChoices() {
+	s.formatSel.Options(formatOptions()...)
+	s.granSel.Options(granOptions()...)
+}
+
+func orDefault(v string) string {
+	if v == "" {
+		return "server default"
+	}
+	return v
 }
 
 func (s *formScreen) check() {
@@ -297,13 +378,37 @@ func (s *formScreen) submit() tea.Cmd {
 		s.problem = err.Error()
 		return nil
 	}
-	return emit(submitFormMsg{files: append([]string(nil), s.files...), opts: o})
+	files := s.sendable()
+	if len(files) == 0 {
+		s.problem = "no file here can be sent: " + s.refusals()
+		return nil
+	}
+	refused := make(map[string]string, len(s.refused))
+	for f, why := range s.refused {
+		refused[f] = why
+	}
+	return emit(submitFormMsg{files: files, opts: o, refused: refused})
+}
+
+// refusals says in one line why files are refused: "notes.txt: not an
+// audio file; empty.wav: empty".
+func (s *formScreen) refusals() string {
+	var parts []string
+	for _, f := range s.files {
+		if why, bad := s.refused[f]; bad {
+			parts = append(parts, displayName(f)+": "+termsafe.Line(why))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func (s *formScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
-	case fileSizesMsg:
-		s.sizes = msg
+	case filesCheckedMsg:
+		if !slices.Equal(msg.files, s.files) {
+			return nil // for a form before this one
+		}
+		s.sizes, s.refused, s.checked = msg.sizes, msg.refused, true
 		return nil
 	case tea.KeyPressMsg:
 		s.adjusted = "" // said once: the next key press clears it
@@ -342,18 +447,24 @@ func (s *formScreen) view() string {
 	var b strings.Builder
 	names := make([]string, 0, len(s.files))
 	var total int64
-	for _, f := range s.files {
-		names = append(names, filepath.Base(f))
+	for _, f := range s.sendable() {
+		names = append(names, displayName(f))
 		total += s.sizes[f]
 	}
-	head := fmt.Sprintf("%s %d file(s), %s: %s", st.Title.Render("Submit"), len(s.files), humanBytes(total), strings.Join(names, ", "))
+	n := len(names)
+	head := fmt.Sprintf("%s %d file(s), %s: %s", st.Title.Render("Submit"), n, humanBytes(total), strings.Join(names, ", "))
 	b.WriteString(truncate(head, s.w))
 	b.WriteByte('\n')
 	switch {
 	case s.problem != "":
 		b.WriteString(truncate(st.Err.Render(st.G.Cross+" "+s.problem), s.w))
+	case len(s.refused) > 0:
+		line := fmt.Sprintf("%s %d not sent: %s", st.G.Cross, len(s.refused), s.refusals())
+		b.WriteString(truncate(st.Err.Render(line), s.w))
 	case s.adjusted != "":
 		b.WriteString(truncate(st.Warn.Render(st.G.Bang+" "+s.adjusted), s.w))
+	case !s.checked:
+		b.WriteString(truncate(st.Muted.Render("looking at the files"+st.G.Ellipsis), s.w))
 	default:
 		b.WriteString(truncate(st.OK.Render(st.G.Check+" ready: ctrl+s submits"), s.w))
 	}

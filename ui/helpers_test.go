@@ -21,6 +21,9 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/ui
 
 func TestMain(m *testing.M) {
 	time.Local = time.UTC // goldens show times
+	// The key is in the environment too, as for a user who exports it: code
+	// that reads it from there must not show or log it either.
+	os.Setenv("FIREWORKS_API_KEY", testKey)
 	os.Exit(m.Run())
 }
 
@@ -36,12 +39,13 @@ type env struct {
 	st    *store.Store
 	fake  *fakeapi.Server
 	deps  Deps
+	opts  Options // with the test's debug log (see debugOptions)
 }
 
 func newEnv(t *testing.T, cfg fakeapi.Config) *env {
 	t.Helper()
 	dir := t.TempDir()
-	e := &env{t: t, dir: dir, audio: filepath.Join(dir, "audio")}
+	e := &env{t: t, dir: dir, audio: filepath.Join(dir, "audio"), opts: debugOptions(t)}
 	if err := os.MkdirAll(e.audio, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +98,11 @@ type driver struct {
 }
 
 func drive(t *testing.T, m *Model) *driver {
+	if m.debug == nil {
+		t.Fatal("drive: the model has no debug log; build it with New(e.deps, e.opts)")
+	}
 	d := &driver{t: t, m: m, wait: 100 * time.Millisecond}
+	t.Cleanup(func() { noKey(t, "the last screen", d.m.View().Content) })
 	d.run(m.Init())
 	return d
 }
@@ -197,8 +205,14 @@ func keyMsg(k string) tea.KeyPressMsg {
 	return tea.KeyPressMsg{Code: r, Text: k}
 }
 
-// screen is the plain text of the current view.
-func (d *driver) screen() string { return ansi.Strip(d.m.View().Content) }
+// screen is the plain text of the current view. Every screen a test reads
+// is checked for the API key.
+func (d *driver) screen() string {
+	d.t.Helper()
+	scr := ansi.Strip(d.m.View().Content)
+	noKey(d.t, "the screen", scr)
+	return scr
+}
 
 // waitFor sends nothing but lets background work (uploads, checks) arrive,
 // until cond holds on the screen.

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -10,7 +9,9 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
+	"github.com/fwbatch/fwbatch/submit"
 )
 
 // Messages the History screen sends to the root.
@@ -34,11 +35,11 @@ type historyScreen struct {
 	data *historyData
 	w, h int
 
-	visible []int  // indices into data.rows: not hidden and matching the filter
-	built   int    // data.version visible was built from
-	query   string // the filter's value visible was built from
-	q       string // query as matched: trimmed, lower-case
-	all     int    // rows not hidden
+	visible []*histRow // not hidden and matching the filter, in the order shown
+	built   int        // data.version visible was built from
+	query   string     // the filter's value visible was built from
+	q       string     // query as matched: trimmed, lower-case
+	all     int        // rows not hidden
 
 	cursor int // index into visible
 	offset int // first visible row on screen
@@ -46,17 +47,24 @@ type historyScreen struct {
 
 	filter    textinput.Model
 	filtering bool
+	order     sortOrder
 
-	// activity tells whether this process is uploading id, and whether
-	// another live process is.
-	activity func(id string) (uploading, elsewhere bool)
+	// The column layout, and what it was planned for.
+	cols     columns
+	colsFor  [3]int // width, data.nameW and the styles' generation
+	layoutID int    // bumped with every new layout: rows drawn for another are stale
+	drawn    struct{ title, header cached }
+
+	// state tells what the history file alone does not: uploads running
+	// here or elsewhere, checks that could not be recorded.
+	state func(id string) rowState
 }
 
 func newHistoryScreen(sh *shared, data *historyData) *historyScreen {
 	s := &historyScreen{sh: sh, data: data, built: -1}
 	s.filter = newInput(sh.st, "/")
 	s.filter.Placeholder = "filter: file, batch id, status…"
-	s.activity = func(string) (bool, bool) { return false, false }
+	s.state = func(string) rowState { return rowState{} }
 	return s
 }
 
@@ -76,13 +84,18 @@ func (s *historyScreen) keys() help.KeyMap {
 			full:  [][]key.Binding{{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter"))}, {k.ForceQuit}},
 		}
 	}
+	short := []key.Binding{k.Details, k.Filter, k.Recheck, k.Save, k.Copy, k.NewFiles, k.Help, k.Quit}
+	if sub := s.selected(); sub != nil && keyRefused(sub) {
+		// A key refused is not a dead end: another one is a key away.
+		short = []key.Binding{k.APIKey, k.Resubmit, k.Details, k.Filter, k.NewFiles, k.Help, k.Quit}
+	}
 	return bindings{
-		short: []key.Binding{k.Details, k.Filter, k.Recheck, k.Save, k.Copy, k.NewFiles, k.Help, k.Quit},
+		short: short,
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-			{k.Details, k.Filter, k.Recheck, k.RecheckAll, k.Copy},
-			{k.Save, k.Resubmit, k.Hide, k.NewFiles},
-			{k.Help, k.Quit, k.ForceQuit},
+			{k.Details, k.Filter, k.Sort, k.Recheck, k.RecheckAll, k.Copy},
+			{k.Save, k.Resubmit, k.Hide, k.NewFiles, k.APIKey},
+			{k.LogOpen, k.Uploads, k.Help, k.Quit, k.ForceQuit},
 		},
 	}
 }
@@ -93,28 +106,29 @@ func (s *historyScreen) rebuild() {
 	if s.built == s.data.version && s.query == s.filter.Value() {
 		return
 	}
+	// (A narrowed list keeps its order: only a full build sorts.)
 	q := strings.ToLower(strings.TrimSpace(s.filter.Value()))
 	// A query that contains the last one (a letter typed) can only narrow
 	// what matched: search those rows, not the whole history again.
 	narrow := s.built == s.data.version && strings.Contains(q, s.q)
 	s.built, s.query, s.q = s.data.version, s.filter.Value(), q
-	rows := s.data.rows
 	vis := s.visible[:0]
 	switch {
 	case narrow && q == "":
 		vis = s.visible
 	case narrow:
-		for _, i := range s.visible {
-			if strings.Contains(rows[i].haystack(), q) {
-				vis = append(vis, i)
+		for _, r := range s.visible {
+			if strings.Contains(r.haystack(), q) {
+				vis = append(vis, r)
 			}
 		}
 	default:
+		rows := s.ordered()
 		if cap(vis) < len(rows) {
-			vis = make([]int, 0, len(rows))
+			vis = make([]*histRow, 0, len(rows))
 		}
 		s.all = 0
-		for i, r := range rows {
+		for _, r := range rows {
 			if r.sub.Hidden {
 				continue
 			}
@@ -122,14 +136,14 @@ func (s *historyScreen) rebuild() {
 			if q != "" && !strings.Contains(r.haystack(), q) {
 				continue
 			}
-			vis = append(vis, i)
+			vis = append(vis, r)
 		}
 	}
 	s.visible = vis
 	s.cursor = 0
 	if s.curID != "" {
-		for i, idx := range vis {
-			if rows[idx].sub.ID == s.curID {
+		for i, r := range vis {
+			if r.sub.ID == s.curID {
 				s.cursor = i
 				break
 			}
@@ -150,7 +164,7 @@ func (s *historyScreen) selected() *store.Submission {
 	if s.cursor < 0 || s.cursor >= len(s.visible) {
 		return nil
 	}
-	return &s.data.rows[s.visible[s.cursor]].sub
+	return &s.visible[s.cursor].sub
 }
 
 func (s *historyScreen) tableHeight() int {
@@ -183,7 +197,7 @@ func (s *historyScreen) clamp() {
 		s.offset = 0
 	}
 	if n > 0 {
-		s.curID = s.data.rows[s.visible[s.cursor]].sub.ID
+		s.curID = s.visible[s.cursor].sub.ID
 	}
 }
 
@@ -243,6 +257,10 @@ func (s *historyScreen) update(msg tea.Msg) tea.Cmd {
 		}
 	case key.Matches(km, k.NewFiles):
 		return emit(gotoFilesMsg{})
+	case key.Matches(km, k.Sort):
+		s.order = (s.order + 1) % sortOrders
+		s.built = -1
+		s.rebuild()
 	case key.Matches(km, k.RecheckAll):
 		return emit(recheckAllMsg{})
 	}
@@ -268,26 +286,164 @@ func (s *historyScreen) update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// columns lays out the table for width w. File and batch id share what the
-// fixed columns leave; narrow terminals get short endpoint/format names.
-type columns struct {
-	when, file, task, endpoint, format, batch, status int
-	short                                             bool
+// keyRefused reports whether sub failed because the server refused the
+// API key.
+func keyRefused(sub *store.Submission) bool {
+	return sub.HTTPStatus == 401 && sub.Outcome == store.OutcomeFailed
 }
 
-func layoutColumns(w int) columns {
-	c := columns{when: 11, task: 10, endpoint: 11, format: 12, status: 14}
-	if w < 110 {
-		c.short = true
-		c.endpoint, c.format, c.status = 5, 7, 13
+// sortOrder is how History orders its rows; S goes to the next.
+type sortOrder int
+
+const (
+	byTime   sortOrder = iota // newest first
+	byFile                    // file name, then newest first
+	byStatus                  // what needs a look first: failed, unknown, interrupted, pending, done
+	sortOrders
+)
+
+var sortNames = [...]string{byTime: "newest first", byFile: "by file", byStatus: "by status"}
+
+// ordered is every row in s.order, without sorting per key press: the
+// file order is kept by historyData as rows come, and the status order is
+// the time order dealt into its few ranks, in one pass.
+func (s *historyScreen) ordered() []*histRow {
+	switch s.order {
+	case byFile:
+		return s.data.byFile
+	case byStatus:
+		var ranks [statusRanks][]*histRow
+		for _, r := range s.data.rows {
+			k := statusRank(&r.sub)
+			ranks[k] = append(ranks[k], r)
+		}
+		out := make([]*histRow, 0, len(s.data.rows))
+		for _, rs := range ranks {
+			out = append(out, rs...)
+		}
+		return out
 	}
-	fixed := 2 + c.when + c.task + c.endpoint + c.format + c.status + 6 // marker + separators
-	flex := max(w-fixed, 8)
-	// The batch id is what users copy and compare: it gets up to its full
-	// 36 characters before the file name grows past a third of the room.
-	c.batch = min(36, flex*3/5)
-	c.file = flex - c.batch
+	return s.data.rows
+}
+
+// statusRanks is how many values statusRank takes.
+const statusRanks = 5
+
+// statusRank puts what needs the user's attention first.
+func statusRank(s *store.Submission) int {
+	switch s.Outcome {
+	case store.OutcomeFailed:
+		return 0
+	case store.OutcomeUnknown:
+		return 1
+	case store.OutcomeInterrupted, store.OutcomeUploading:
+		return 2
+	}
+	switch submit.Classify(s.ServerStatus) {
+	case submit.Failed:
+		return 0
+	case submit.Completed:
+		if s.ResultPath == "" {
+			return 1
+		}
+		return 4
+	}
+	return 3
+}
+
+// column is one column of the table. Columns give way by importance: each
+// starts at its least width; columns that do not fit at all are dropped,
+// least important first; the room left goes to the file name first (up to
+// the widest name), then the batch id, then the others, to the width
+// they read best at.
+type column struct {
+	title, short string // header; short when narrower than the title
+	min, want    int    // least width, and the width it reads best at
+	drop         int    // 0: never dropped; otherwise the lower, the sooner
+	w            int    // planned width; 0: dropped
+}
+
+const (
+	colWhen = iota
+	colFile
+	colTask
+	colEndpoint
+	colFormat
+	colBatch
+	colStatus
+	nCols
+)
+
+// growth is who gets the room beyond the least widths, in turn, and up to
+// what width (0: the column's want).
+var growth = []struct{ col, upTo int }{
+	{colFile, 0}, {colBatch, 0}, {colStatus, 14}, {colFormat, 0}, {colEndpoint, 0}, {colTask, 0}, {colStatus, 0},
+}
+
+type columns [nCols]column
+
+func layoutColumns(w, nameW int) columns {
+	c := columns{
+		colWhen:     {title: "Submitted", min: 11, want: 11},
+		colFile:     {title: "File", min: 12, want: max(nameW, 12)},
+		colTask:     {title: "Task", min: 10, want: 10, drop: 1},
+		colEndpoint: {title: "Endpoint", short: "Endpt", min: 5, want: 11, drop: 2},
+		colFormat:   {title: "Format", min: 7, want: 12, drop: 3},
+		colBatch:    {title: "Batch ID", min: 8, want: 36},
+		colStatus:   {title: "Status", min: 13, want: 22},
+	}
+	room := w - 2 // the cursor column
+	used := func() int {
+		n, cols := 0, 0
+		for _, col := range c {
+			if col.w > 0 {
+				n += col.w
+				cols++
+			}
+		}
+		return n + max(cols-1, 0)
+	}
+	for i := range c {
+		c[i].w = c[i].min
+	}
+	for used() > room {
+		drop := -1
+		for i, col := range c {
+			if col.w > 0 && col.drop > 0 && (drop < 0 || col.drop < c[drop].drop) {
+				drop = i
+			}
+		}
+		if drop < 0 {
+			break // the least there is; cells are cut
+		}
+		c[drop].w = 0
+	}
+	for _, g := range growth {
+		col := &c[g.col]
+		upTo := col.want
+		if g.upTo > 0 {
+			upTo = g.upTo
+		}
+		if col.w > 0 {
+			col.w += max(min(upTo-col.w, room-used()), 0)
+		}
+	}
 	return c
+}
+
+func (c *columns) header() string {
+	var cells []string
+	for _, col := range c {
+		if col.w == 0 {
+			continue
+		}
+		t := col.title
+		if lineWidth(t) > col.w && col.short != "" {
+			t = col.short
+		}
+		cells = append(cells, pad(t, col.w))
+	}
+	return "  " + strings.Join(cells, " ")
 }
 
 func shortEndpoint(e string) string { return strings.TrimPrefix(e, "audio-") }
@@ -299,35 +455,48 @@ func shortFormat(f string) string {
 	return f
 }
 
+func (s *historyScreen) layout() *columns {
+	if s.colsFor != [3]int{s.w, s.data.nameW, s.sh.styleGen} {
+		s.cols = layoutColumns(s.w, s.data.nameW)
+		s.colsFor = [3]int{s.w, s.data.nameW, s.sh.styleGen}
+		s.layoutID++
+	}
+	return &s.cols
+}
+
 func (s *historyScreen) view() string {
 	s.rebuild()
 	st := s.sh.st
 	var b strings.Builder
-	title := st.Title.Render("History")
 	count := len(s.visible)
-	switch {
-	case !s.data.loaded:
-		title += st.Muted.Render("  loading…")
-	case s.filter.Value() != "":
-		title += st.Muted.Render(fmt.Sprintf("  %d of %d match", count, s.total()))
-	default:
-		title += st.Muted.Render("  " + plural(count, "submission"))
-	}
-	if rep := s.data.report; !rep.Clean() {
-		title += "  " + st.Warn.Render(st.G.Bang+" history file needs a look (see the notice)")
-	}
-	b.WriteString(truncate(title, s.w))
+	c := s.layout()
+	titleKey := fmt.Sprint(s.data.loaded, s.filter.Value() != "", count, s.total(), s.order, s.cursor, s.data.report.Clean(), s.layoutID)
+	b.WriteString(memo(&s.drawn.title, titleKey, func() string {
+		title := st.Title.Render("History")
+		switch {
+		case !s.data.loaded:
+			title += st.Muted.Render("  loading…")
+		case s.filter.Value() != "":
+			title += st.Muted.Render(fmt.Sprintf("  %d of %d match", count, s.total()))
+		default:
+			title += st.Muted.Render("  " + plural(count, "submission"))
+		}
+		if count > 0 {
+			title += st.Muted.Render(fmt.Sprintf(" · %s · %d/%d", sortNames[s.order], s.cursor+1, count))
+		}
+		if !s.data.report.Clean() {
+			title += "  " + st.Warn.Render(st.G.Bang+" history file needs a look (L shows it)")
+		}
+		return truncate(title, s.w)
+	}))
 	b.WriteByte('\n')
 	if s.filtering || s.filter.Value() != "" {
 		b.WriteString(truncate(s.filter.View(), s.w))
 		b.WriteByte('\n')
 	}
-	c := layoutColumns(s.w)
-	hdr := "  " + strings.Join([]string{
-		pad("Submitted", c.when), pad("File", c.file), pad("Task", c.task), pad(map[bool]string{true: "Endpt", false: "Endpoint"}[c.short], c.endpoint),
-		pad("Format", c.format), pad("Batch ID", c.batch), pad("Status", c.status),
-	}, " ")
-	b.WriteString(st.ColHeader.Render(truncate(hdr, s.w)))
+	b.WriteString(memo(&s.drawn.header, fmt.Sprint(s.layoutID), func() string {
+		return st.ColHeader.Render(truncate(c.header(), s.w))
+	}))
 	th := s.tableHeight()
 	if s.data.loaded && count == 0 {
 		b.WriteByte('\n')
@@ -339,44 +508,77 @@ func (s *historyScreen) view() string {
 	}
 	for i := s.offset; i < count && i < s.offset+th; i++ {
 		b.WriteByte('\n')
-		b.WriteString(s.renderRow(&s.data.rows[s.visible[i]].sub, c, i == s.cursor))
+		b.WriteString(s.renderRow(s.visible[i], c, i == s.cursor))
 	}
 	return b.String()
+}
+
+// memo returns c's text when it was drawn for key, or draws it.
+func memo(c *cached, key string, draw func() string) string {
+	if c.key != key || c.text == "" {
+		c.key, c.text = key, draw()
+	}
+	return c.text
 }
 
 // total is the number of submissions not hidden, counted by rebuild.
 func (s *historyScreen) total() int { return s.all }
 
-func (s *historyScreen) renderRow(sub *store.Submission, c columns, selected bool) string {
+// renderRow draws one row, or returns it as drawn before when nothing it
+// shows has changed: an idle History redraws without measuring a cell.
+func (s *historyScreen) renderRow(r *histRow, c *columns, selected bool) string {
 	st := s.sh.st
-	uploading, elsewhere := s.activity(sub.ID)
-	status, kind := statusOf(st.G, sub, uploading, elsewhere)
+	sub := &r.sub
+	status, kind := statusOf(st.G, sub, s.state(sub.ID))
+	drawn := rowDrawn{gen: r.gen, layout: s.layoutID, selected: selected, status: status}
+	if r.drawn == drawn && r.line != "" {
+		return r.line
+	}
 	endpoint, format := sub.Endpoint, sub.Options["response_format"]
 	if format == "" {
 		format = "json"
 	}
-	if c.short {
-		endpoint, format = shortEndpoint(endpoint), shortFormat(format)
+	if c[colEndpoint].w < lineWidth(endpoint) {
+		endpoint = shortEndpoint(endpoint)
 	}
-	batch := sub.BatchID
+	if c[colFormat].w < lineWidth(format) {
+		format = shortFormat(format)
+	}
+	batch := termsafe.Line(sub.BatchID)
 	if batch == "" {
 		batch = "-"
 	}
-	cells := []string{
-		pad(sub.Started.Local().Format("01-02 15:04"), c.when),
-		pad(filepath.Base(sub.File), c.file),
-		pad(sub.Task, c.task),
-		pad(endpoint, c.endpoint),
-		pad(format, c.format),
-		pad(batch, c.batch),
-		pad(status, c.status),
+	text := [nCols]string{
+		colWhen:     sub.Started.Local().Format("01-02 15:04"),
+		colFile:     r.name,
+		colTask:     termsafe.Line(sub.Task),
+		colEndpoint: termsafe.Line(endpoint),
+		colFormat:   termsafe.Line(format),
+		colBatch:    batch,
+		colStatus:   status,
 	}
-	line := strings.Join(cells, " ")
+	var cells []string
+	statusCell := -1
+	for i, col := range c {
+		if col.w == 0 {
+			continue
+		}
+		if i == colStatus {
+			statusCell = len(cells)
+		}
+		cells = append(cells, pad(text[i], col.w))
+	}
+	var line string
 	if selected {
-		return truncate(st.Selected.Render(st.G.Cursor+" "+line), s.w)
+		line = truncate(st.Selected.Render(st.G.Cursor+" "+strings.Join(cells, " ")), s.w)
+	} else {
+		if statusCell >= 0 {
+			cells[statusCell] = st.kind(kind)(cells[statusCell])
+		}
+		line = truncate("  "+strings.Join(cells, " "), s.w)
 	}
-	cells[6] = st.kind(kind)(cells[6])
-	return truncate("  "+strings.Join(cells, " "), s.w)
+	r.line, r.drawn = line, drawn
+	return line
 }
 
 // plural is "1 submission", "2 submissions".

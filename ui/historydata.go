@@ -3,13 +3,17 @@ package ui
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 )
 
@@ -18,17 +22,67 @@ import (
 // truth: the UI's own appends come back the same way as another process's.
 type historyData struct {
 	rows   []*histRow // newest first (ids sort by creation time)
+	byFile []*histRow // the same rows by file name, then newest first
 	byID   map[string]*histRow
 	report store.Report
 	loaded bool
 	// elsewhere holds submissions another live fwbatch process is uploading.
 	elsewhere map[string]bool
 	version   int // bumped on every change; screens recompute what they derive
+	// nameW is the widest file name (cells, capped): History gives the
+	// file column that much before it widens others.
+	nameW int
 }
 
+// maxNameW caps the file name width History plans its columns around.
+const maxNameW = 60
+
 type histRow struct {
-	sub store.Submission
-	hay string // lower-cased text the filter searches; built on first use
+	sub  store.Submission
+	hay  string // lower-cased text the filter searches; built on first use
+	name string // the file's base name, made safe to show (termsafe)
+	key  string // the name lower-cased, for sorting by file
+	gen  int    // bumped when sub changes: rendered lines of an older gen are stale
+
+	// The row as History last drew it, and what it was drawn for: an idle
+	// screen redraws its rows from here, without measuring a cell.
+	line  string
+	drawn rowDrawn
+}
+
+type rowDrawn struct {
+	gen, layout int
+	selected    bool
+	status      string
+}
+
+// newRow makes a row, with what drawing and sorting it needs.
+func newRow(s store.Submission) *histRow {
+	r := &histRow{sub: s}
+	r.named()
+	return r
+}
+
+func (r *histRow) named() {
+	r.name = displayName(r.sub.File)
+	r.key = strings.ToLower(r.name)
+}
+
+// displayName is a file's base name as the UI shows it: escape sequences
+// and control characters in it are shown, never sent to the terminal.
+func displayName(path string) string {
+	if path == "" {
+		return "(no file recorded)"
+	}
+	return termsafe.Line(filepath.Base(path))
+}
+
+// widen notes the width of r's name in d.nameW.
+func (d *historyData) widen(r *histRow) {
+	if len(r.name) <= d.nameW || d.nameW >= maxNameW { // bytes ≥ cells: no need to measure
+		return
+	}
+	d.nameW = min(max(d.nameW, ansi.StringWidth(r.name)), maxNameW)
 }
 
 func newHistoryData() *historyData {
@@ -44,7 +98,7 @@ func (d *historyData) get(id string) *store.Submission {
 
 // replace installs a full read, prepared by the reader's command.
 func (d *historyData) replace(p historyRows, rep store.Report) {
-	d.rows, d.byID = p.rows, p.byID
+	d.rows, d.byFile, d.byID, d.nameW = p.rows, p.byFile, p.byID, p.nameW
 	d.report = rep
 	d.loaded = true
 	d.version++
@@ -55,18 +109,36 @@ func (d *historyData) replace(p historyRows, rep store.Report) {
 // that installing 100,000 submissions costs Update nothing and the first
 // filter keystroke does not build 100,000 haystacks.
 type historyRows struct {
-	rows []*histRow
-	byID map[string]*histRow
+	rows, byFile []*histRow
+	byID         map[string]*histRow
+	nameW        int
 }
 
 func prepareRows(rows []*histRow) historyRows {
 	sort.Slice(rows, func(i, j int) bool { return rows[i].sub.ID > rows[j].sub.ID })
 	byID := make(map[string]*histRow, len(rows))
+	var d historyData
 	for _, r := range rows {
 		r.haystack()
 		byID[r.sub.ID] = r
+		d.widen(r)
 	}
-	return historyRows{rows: rows, byID: byID}
+	byFile := slices.Clone(rows)
+	slices.SortStableFunc(byFile, func(a, b *histRow) int { return strings.Compare(a.key, b.key) })
+	return historyRows{rows: rows, byFile: byFile, byID: byID, nameW: d.nameW}
+}
+
+// fileBefore reports whether a comes before b in the file order.
+func fileBefore(a, b *histRow) bool {
+	if a.key != b.key {
+		return a.key < b.key
+	}
+	return a.sub.ID > b.sub.ID
+}
+
+// fileAt is where r goes in d.byFile.
+func (d *historyData) fileAt(r *histRow) int {
+	return sort.Search(len(d.byFile), func(i int) bool { return !fileBefore(d.byFile[i], r) })
 }
 
 // apply merges changed submissions. New ones are almost always the newest,
@@ -78,12 +150,22 @@ func (d *historyData) apply(subs []store.Submission) {
 	for i := range subs {
 		s := subs[i]
 		if r := d.byID[s.ID]; r != nil {
+			oldKey := r.key
 			r.sub = s
 			r.hay = ""
+			r.gen++
+			r.named()
+			d.widen(r)
+			if r.key != oldKey { // its file became known: it moves in the file order
+				d.byFile = slices.DeleteFunc(d.byFile, func(o *histRow) bool { return o == r })
+				d.byFile = slices.Insert(d.byFile, d.fileAt(r), r)
+			}
 			continue
 		}
-		r := &histRow{sub: s}
+		r := newRow(s)
+		d.widen(r)
 		d.byID[s.ID] = r
+		d.byFile = slices.Insert(d.byFile, d.fileAt(r), r)
 		at := sort.Search(len(d.rows), func(i int) bool { return d.rows[i].sub.ID < s.ID })
 		d.rows = append(d.rows, nil)
 		copy(d.rows[at+1:], d.rows[at:])
@@ -186,7 +268,7 @@ func (r *historyReader) load() tea.Msg {
 	r.stamp = make(map[string]subStamp, len(all))
 	r.uploading = map[string]owner{}
 	for i, s := range all {
-		rows[i] = &histRow{sub: *s}
+		rows[i] = newRow(*s)
 		r.stamp[s.ID] = stampOf(s)
 		r.note(s)
 	}
@@ -201,7 +283,7 @@ func (msg historyLoadedMsg) prepared() historyRows {
 	}
 	rows := make([]*histRow, len(msg.subs))
 	for i := range msg.subs {
-		rows[i] = &histRow{sub: msg.subs[i]}
+		rows[i] = newRow(msg.subs[i])
 	}
 	return prepareRows(rows)
 }

@@ -7,6 +7,8 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 )
 
 // keyEnteredMsg: the user typed an API key (and chose whether to save it).
@@ -18,17 +20,18 @@ type keyEnteredMsg struct {
 
 // keyScreen asks for the API key, masked, then whether to save it.
 type keyScreen struct {
-	sh      *shared
-	input   textinput.Model
-	then    *submitFormMsg
-	canSave bool
-	asking  bool // the key is typed; asking whether to save it
-	problem string
-	w, h    int
+	sh        *shared
+	input     textinput.Model
+	then      *submitFormMsg
+	canSave   bool
+	replacing bool // a key is set: this one is to replace it (K)
+	asking    bool // the key is typed; asking whether to save it
+	problem   string
+	w, h      int
 }
 
-func newKeyScreen(sh *shared, then *submitFormMsg, canSave bool) *keyScreen {
-	s := &keyScreen{sh: sh, then: then, canSave: canSave}
+func newKeyScreen(sh *shared, then *submitFormMsg, canSave, replacing bool) *keyScreen {
+	s := &keyScreen{sh: sh, then: then, canSave: canSave, replacing: replacing}
 	s.input = newInput(sh.st, "API key: ")
 	s.input.EchoMode = textinput.EchoPassword
 	s.input.EchoCharacter = '•'
@@ -100,7 +103,14 @@ func (s *keyScreen) update(msg tea.Msg) tea.Cmd {
 
 func (s *keyScreen) value() string { return strings.TrimSpace(s.input.Value()) }
 
-// formBackToMsg returns from the key prompt to the form.
+func (s *keyScreen) configPath() string {
+	if p := s.sh.deps.ConfigPath; p != "" {
+		return p
+	}
+	return "the config file"
+}
+
+// formBackToMsg leaves the key prompt for where it was opened from.
 type formBackToMsg struct{}
 
 func (s *keyScreen) view() string {
@@ -108,7 +118,11 @@ func (s *keyScreen) view() string {
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Fireworks API key"))
 	b.WriteString("\n\n")
-	b.WriteString(wrap("No API key is set (FIREWORKS_API_KEY). Enter one to submit; it is sent only to the batch API, as the Authorization header, and is never written to the history or logs.", s.w))
+	intro := "No API key is set (FIREWORKS_API_KEY). Enter one to submit."
+	if s.replacing {
+		intro = "Enter another API key, for the rest of this session (and, if you save it, the next ones)."
+	}
+	b.WriteString(wrap(intro+" It is sent only to the batch API, as the Authorization header, and is never written to the history or logs.", s.w))
 	b.WriteString("\n\n")
 	b.WriteString(s.input.View())
 	if s.problem != "" {
@@ -116,8 +130,8 @@ func (s *keyScreen) view() string {
 	}
 	if s.asking {
 		b.WriteString("\n\n")
-		b.WriteString(st.Warn.Render("Save this key (" + maskKey(s.value()) + ") to the config file for next time? (y/N)"))
-		b.WriteString("\n" + st.Muted.Render("It is stored in $XDG_CONFIG_HOME/fwbatch/config.json with mode 0600."))
+		b.WriteString(st.Warn.Render(wrap("Save this key ("+maskKey(s.value())+") to the config file for next time? (y/N)", s.w)))
+		b.WriteString("\n" + st.Muted.Render(wrap("It is stored in "+termsafe.Line(s.configPath())+" with mode 0600.", s.w)))
 	}
 	return b.String()
 }

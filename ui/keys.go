@@ -9,6 +9,8 @@ type keyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 
 	Help, Quit, ForceQuit key.Binding
+	// Choose moves between the choices of a field or a dialog.
+	Choose key.Binding
 
 	// Files
 	Mark, Open, Parent, TypePath, ToHistory, ShowAll key.Binding
@@ -17,15 +19,23 @@ type keyMap struct {
 	// Submitting
 	Cancel, Continue key.Binding
 	// History
-	Filter, Details, Recheck, RecheckAll, Copy, Save, Resubmit, Hide, NewFiles key.Binding
+	Filter, Details, Recheck, RecheckAll, Copy, Save, Resubmit, Hide, NewFiles, Sort key.Binding
 	// Dialogs
 	Yes, No key.Binding
+	// Anywhere
+	LogOpen, LogClose, APIKey, Uploads key.Binding
 }
 
-func newKeyMap() keyMap {
+// newKeyMap names the arrow keys with arrows, or words when ascii
+// (TERM=dumb).
+func newKeyMap(ascii bool) keyMap {
+	up, down, left, leftRight := "↑", "↓", "←", "←/→"
+	if ascii {
+		up, down, left, leftRight = "up", "down", "left", "left/right"
+	}
 	return keyMap{
-		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp(up+"/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp(down+"/j", "down")),
 		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
 		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
 		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "first")),
@@ -37,8 +47,9 @@ func newKeyMap() keyMap {
 
 		Mark:      key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "mark")),
 		Open:      key.NewBinding(key.WithKeys("enter", "right", "l"), key.WithHelp("enter", "open/continue")),
-		Parent:    key.NewBinding(key.WithKeys("backspace", "left", "h"), key.WithHelp("←/h", "parent folder")),
-		TypePath:  key.NewBinding(key.WithKeys("/", ":"), key.WithHelp("/", "type a path")),
+		Parent:    key.NewBinding(key.WithKeys("backspace", "left", "h"), key.WithHelp(left+"/h", "parent folder")),
+		Choose:    key.NewBinding(key.WithKeys("left", "right"), key.WithHelp(leftRight, "choose")),
+		TypePath:  key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "type a path")),
 		ToHistory: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "history")),
 		ShowAll:   key.NewBinding(key.WithKeys("."), key.WithHelp(".", "show all files")),
 
@@ -57,6 +68,12 @@ func newKeyMap() keyMap {
 		Resubmit:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "resubmit")),
 		Hide:       key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "hide")),
 		NewFiles:   key.NewBinding(key.WithKeys("tab", "n"), key.WithHelp("tab", "pick files")),
+		Sort:       key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "sort: time, file, status")),
+
+		LogOpen:  key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "messages")),
+		LogClose: key.NewBinding(key.WithKeys("esc", "L"), key.WithHelp("esc", "back")),
+		APIKey:   key.NewBinding(key.WithKeys("K"), key.WithHelp("K", "enter another API key")),
+		Uploads:  key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "uploads")),
 
 		Yes: key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
 		No:  key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n/esc", "no")),

@@ -61,12 +61,43 @@ func block(s string, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-// wrap soft-wraps plain or styled text at w cells, breaking long words.
+// wrap soft-wraps plain text at w cells at spaces only, breaking a word
+// only when it is longer than a line. Hand-written because ansi.Wrap (and
+// lipgloss) always break at hyphens: a batch id or a date would be cut in
+// two where it fits whole on the next line. Style after wrapping.
 func wrap(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	return ansi.Wrap(s, w, " -")
+	var b strings.Builder
+	for i, para := range strings.Split(s, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		col := 0 // cells on the current line
+		for j, word := range strings.Split(para, " ") {
+			ww := ansi.StringWidth(word)
+			switch {
+			case j == 0:
+			case col+1+ww <= w:
+				b.WriteByte(' ')
+				col++
+			default:
+				b.WriteByte('\n')
+				col = 0
+			}
+			if ww > w-col { // longer than the room: cut it over lines
+				word = ansi.Hardwrap(word, w, true)
+				if k := strings.LastIndexByte(word, '\n'); k >= 0 {
+					ww = ansi.StringWidth(word[k+1:])
+					col = 0
+				}
+			}
+			b.WriteString(word)
+			col += ww
+		}
+	}
+	return b.String()
 }
 
 // lineCount is the number of lines s occupies.

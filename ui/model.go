@@ -14,6 +14,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/submit"
 )
 
@@ -26,6 +27,7 @@ const (
 	pageSubmit
 	pageHistory
 	pageDetails
+	pageLog
 )
 
 var pageNames = map[page]string{
@@ -35,6 +37,7 @@ var pageNames = map[page]string{
 	pageSubmit:  "Submitting",
 	pageHistory: "History",
 	pageDetails: "Details",
+	pageLog:     "Messages",
 }
 
 // screen is what every page implements. The root routes key presses to the
@@ -51,10 +54,13 @@ type screen interface {
 
 // shared is what every screen may read: styles, keys, dependencies, clock.
 type shared struct {
-	st   Styles
-	keys keyMap
-	deps *Deps
-	now  func() time.Time
+	st Styles
+	// styleGen is bumped with every new Styles: what was drawn with the
+	// old ones is drawn again.
+	styleGen int
+	keys     keyMap
+	deps     *Deps
+	now      func() time.Time
 }
 
 // Model is the root model. It owns the state that outlives a screen (the
@@ -88,31 +94,29 @@ type Model struct {
 
 	uploads *uploads
 	polls   *poller
+	// checks holds what a status check found but could not record in full
+	// (a transcript that could not be saved), by submission id.
+	checks map[string]checkNote
 
-	notice  notice
-	confirm *confirmation
+	notice   notice
+	log      *messageLog
+	logs     *logScreen
+	prevPage page // where the message log goes back to
+	keyFrom  page // where the API key prompt goes back to
+	// formDraft is what the last form held when the user left it with esc:
+	// the next form starts from it.
+	formDraft *formValues
+	dialog    *dialog // a question that takes every key until answered
 
 	quitting bool // waiting for uploads to record their outcome before quitting
-}
 
-// notice is the one-line message above the footer.
-type notice struct {
-	text string
-	kind noticeKind
-}
-
-type noticeKind int
-
-const (
-	noticeInfo noticeKind = iota
-	noticeWarn
-	noticeErr
-)
-
-// confirmation is a yes/no question that captures the keyboard until answered.
-type confirmation struct {
-	question string
-	yes      func(m *Model) tea.Cmd
+	drawn drawnCache
+	// dirty: something on screen may have changed since the last View;
+	// when not, View returns the last frame as it was. Bubble Tea draws
+	// after every message, and an idle History gets several a second
+	// (timers, background checks) that change nothing (quiet).
+	dirty, quiet bool
+	frame        tea.View
 }
 
 // Options tune a Model for its environment.
@@ -127,30 +131,35 @@ type Options struct {
 // New builds the root model. The real program (Run) and the tests use it.
 func New(deps Deps, opts Options) *Model {
 	deps.withDefaults()
-	sh := &shared{keys: newKeyMap(), deps: &deps, now: time.Now}
+	sh := &shared{keys: newKeyMap(opts.Plain), deps: &deps, now: time.Now}
 	m := &Model{sh: sh, debug: opts.Debug, plain: opts.Plain, apiKey: deps.APIKey, help: help.New()}
 	m.setStyles(true)
 	m.hist = newHistoryData()
 	m.reader = &historyReader{st: deps.Store}
 	m.uploads = newUploads()
 	m.polls = newPoller(deps.PollFirst, deps.PollMax)
+	m.checks = map[string]checkNote{}
 	m.files = newFilesScreen(sh, deps.StartDir)
 	m.history = newHistoryScreen(sh, m.hist)
 	m.submit = newSubmitScreen(sh, m.uploads)
 	m.details = newDetailsScreen(sh, m.hist)
+	m.log = newMessageLog()
+	m.logs = newLogScreen(sh, m.log)
 	// An upload without an outcome is this process's, another live one's,
 	// or interrupted: the screens ask the root, which knows the first and
 	// hears the second from the history reader.
-	m.history.activity, m.details.activity = m.activity, m.activity
+	m.history.state, m.details.state = m.rowState, m.rowState
 	m.page = pageFiles
 	if len(deps.StartFiles) > 0 {
-		m.form = newFormScreen(sh, deps.StartFiles, deps.Defaults)
+		m.form = newFormScreen(sh, deps.StartFiles, valuesOf(deps.Defaults))
 		m.page = pageForm
 	}
 	return m
 }
 
 func (m *Model) setStyles(isDark bool) {
+	m.sh.styleGen++
+	m.drawn = drawnCache{}
 	if m.plain {
 		m.sh.st = PlainStyles()
 	} else {
@@ -184,6 +193,8 @@ func (m *Model) active() screen {
 		return m.history
 	case pageDetails:
 		return m.details
+	case pageLog:
+		return m.logs
 	}
 	return m.files
 }
@@ -193,6 +204,14 @@ func (m *Model) active() screen {
 // update the root's state.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m.logMsg(msg)
+	// A handler that knows nothing on screen changed says so (quiet); any
+	// other message makes the next View draw.
+	m.quiet = false
+	defer func() {
+		if !m.quiet {
+			m.dirty = true
+		}
+	}()
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
@@ -215,73 +234,139 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		// Text cursors stay steady: a blink is a redraw every half second,
 		// which an idle screen over a slow link must not cost. Dropping the
 		// message ends the blink loop (huh's inputs start one on focus).
+		m.quiet = true
 		return m, nil
 	}
 	if cmd, handled := m.handleEvent(msg); handled {
 		return m, cmd
+	}
+	// Results of a screen's own commands go to that screen, focused or not:
+	// a folder listed while the form was open is Files' all the same.
+	switch msg.(type) {
+	case dirListedMsg:
+		return m, m.updateFiles(msg)
+	case transcriptMsg:
+		return m, m.details.update(msg)
+	case filesCheckedMsg:
+		if m.form == nil {
+			return m, nil
+		}
+		return m, m.form.update(msg)
 	}
 	return m, m.active().update(msg)
 }
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.sh.keys
-	if m.confirm != nil {
-		c := m.confirm
-		switch {
-		case key.Matches(msg, k.Yes):
-			m.confirm = nil
-			return c.yes(m)
-		case key.Matches(msg, k.No), key.Matches(msg, k.ForceQuit):
-			m.confirm = nil
-			m.notice = notice{}
-		}
-		return nil
+	if m.dialog != nil {
+		return m.dialogKey(msg)
 	}
 	if key.Matches(msg, k.ForceQuit) {
 		return m.quit()
 	}
+	if m.help.ShowAll && msg.String() == "esc" {
+		m.help.ShowAll = false
+		m.resize()
+		return nil
+	}
 	scr := m.active()
 	if !scr.typing() {
 		switch {
-		case key.Matches(msg, k.Quit):
+		case key.Matches(msg, k.Quit) && m.page != pageForm:
+			// (q in the form is a letter the user meant for it; only
+			// ctrl+c leaves, and asks first when there are edits.)
 			return m.quit()
 		case key.Matches(msg, k.Help):
 			m.help.ShowAll = !m.help.ShowAll
 			m.resize()
 			return nil
+		case key.Matches(msg, k.LogOpen) && m.page != pageLog:
+			m.prevPage = m.page
+			m.setPage(pageLog)
+			return nil
+		case key.Matches(msg, k.Uploads) && m.page != pageSubmit && m.page != pageKey:
+			if len(m.uploads.shown()) == 0 {
+				m.say(notice{text: "nothing has been uploaded in this session"})
+				return nil
+			}
+			m.setPage(pageSubmit)
+			return nil
+		case key.Matches(msg, k.APIKey) && m.page != pageKey:
+			return m.askKey(nil)
 		}
 	}
-	if m.notice.kind != noticeErr || !scr.typing() {
-		// A keypress acknowledges an info notice; errors stay until the
-		// user acts on the screen they belong to.
-		if m.notice.kind == noticeInfo {
-			m.notice = notice{}
-		}
+	if scr == m.files {
+		return m.updateFiles(msg)
 	}
 	return scr.update(msg)
 }
 
+// updateFiles lets Files handle msg, and keeps in the message log what it
+// says went wrong: its problem line shows only the last one.
+func (m *Model) updateFiles(msg tea.Msg) tea.Cmd {
+	before := m.files.problem
+	cmd := m.files.update(msg)
+	if p := m.files.problem; p != "" && p != before {
+		m.log.add(m.sh.now(), notice{text: p, kind: noticeErr})
+	}
+	return cmd
+}
+
 // quit leaves at once when nothing is uploading, and asks first otherwise:
 // answering yes cancels the uploads, waits for their "interrupted" events to
-// be written, then quits.
+// be written, then quits. A second ctrl+c quits at once, as in the CLI
+// (cli then waits for the outcomes to be written before the process ends).
 func (m *Model) quit() tea.Cmd {
-	n := m.uploads.inFlight()
-	if n == 0 {
+	running, queued := m.uploads.counts()
+	if running+queued == 0 {
+		if m.page == pageForm && m.form != nil && m.form.edited() {
+			m.ask(&dialog{
+				title: "Quit fwbatch?",
+				text:  "The form's values were changed and nothing was submitted: quitting forgets them.",
+				yes:   "Quit", no: "Stay", safe: true,
+				onYes: func(*Model) tea.Cmd { return tea.Quit },
+				ctrlC: func(*Model) tea.Cmd { return tea.Quit },
+			})
+			return nil
+		}
 		return tea.Quit
 	}
-	m.confirm = &confirmation{
-		question: fmt.Sprintf("%d upload(s) still running. Quit and interrupt them? (y/N)", n),
-		yes: func(m *Model) tea.Cmd {
+	if m.quitting {
+		return m.quitNow()
+	}
+	m.ask(&dialog{
+		title: "Quit fwbatch?",
+		text: capitalize(describeCounts(running, queued)) + ". Quitting interrupts them: each is recorded as interrupted, " +
+			"and must be submitted again. (A second ctrl+c quits at once.)",
+		yes: "Quit and interrupt", no: "Keep uploading", safe: true,
+		onYes: func(m *Model) tea.Cmd {
 			m.quitting = true
-			m.uploads.cancelAll()
-			m.notice = notice{text: "Interrupting uploads and recording them in the history…", kind: noticeWarn}
+			m.interrupt()
+			m.say(notice{text: "Interrupting uploads and recording them in the history…", kind: noticeWarn})
 			if m.uploads.inFlight() == 0 {
 				return tea.Quit
 			}
 			return nil
 		},
-	}
+		ctrlC: (*Model).quitNow,
+	})
 	return nil
+}
+
+// quitNow quits without waiting for the interrupted uploads' outcomes to
+// reach the screen.
+func (m *Model) quitNow() tea.Cmd {
+	m.interrupt()
+	return tea.Quit
+}
+
+// interrupt cancels the uploads, noting that the user interrupted some:
+// the program then exits 1, as fwbatch submit does.
+func (m *Model) interrupt() {
+	if m.uploads.inFlight() > 0 {
+		m.uploads.interrupted.Store(true)
+	}
+	m.uploads.cancelAll()
 }
 
 func (m *Model) setPage(p page) {
@@ -290,9 +375,47 @@ func (m *Model) setPage(p page) {
 }
 
 // bodyHeight is what is left for the screen after header, notice and footer.
+// footer is the help line of the focused screen (or of the dialog).
 func (m *Model) footer() string {
-	return m.help.View(m.active().keys())
+	km := m.active().keys()
+	if m.dialog != nil {
+		km = m.dialogKeys()
+	}
+	// help.View measures every key's width; the same keys at the same
+	// width draw the same line, so it is drawn once.
+	var key strings.Builder
+	fmt.Fprintf(&key, "%d %v|", m.w, m.help.ShowAll)
+	for _, b := range km.ShortHelp() {
+		fmt.Fprintf(&key, "%s=%s;", b.Help().Key, b.Help().Desc)
+	}
+	if m.help.ShowAll {
+		for _, col := range km.FullHelp() {
+			for _, b := range col {
+				fmt.Fprintf(&key, "%s=%s;", b.Help().Key, b.Help().Desc)
+			}
+			key.WriteByte('|')
+		}
+	}
+	if c := &m.drawn.footer; c.key != key.String() {
+		v := m.help.View(km)
+		c.key, c.text = key.String(), block(v, m.w, lineCount(v))
+	}
+	return m.drawn.footer.text
 }
+
+// drawnCache keeps parts of the last frame with what they were drawn from:
+// an idle screen is redrawn on every message Bubble Tea delivers (timers,
+// background checks), and most frames are the last one again.
+type drawnCache struct {
+	header, footer, notice cached
+	body                   struct {
+		src  string
+		w, h int
+		text string
+	}
+}
+
+type cached struct{ key, text string }
 
 func (m *Model) resize() {
 	m.help.SetWidth(m.w)
@@ -300,7 +423,7 @@ func (m *Model) resize() {
 	if h < 1 {
 		h = 1
 	}
-	for _, s := range []screen{m.files, m.submit, m.history, m.details} {
+	for _, s := range []screen{m.files, m.submit, m.history, m.details, m.logs} {
 		s.setSize(m.w, h)
 	}
 	if m.form != nil {
@@ -313,6 +436,14 @@ func (m *Model) resize() {
 
 // View draws header, the focused screen, the notice line and the footer.
 func (m *Model) View() tea.View {
+	if !m.dirty && m.frame.Content != "" {
+		return m.frame
+	}
+	m.frame, m.dirty = m.view(), false
+	return m.frame
+}
+
+func (m *Model) view() tea.View {
 	var v tea.View
 	v.AltScreen = true
 	v.WindowTitle = "fwbatch"
@@ -320,31 +451,53 @@ func (m *Model) View() tea.View {
 		return v
 	}
 	if m.w < minWidth || m.h < minHeight {
-		v.SetContent(tooSmall(m.w, m.h))
+		line := tooSmall(m.w, m.h)
+		if m.plain {
+			line = asciiFrame.Replace(line)
+		}
+		v.SetContent(line)
 		return v
 	}
 	footer := m.footer()
 	bodyH := m.h - 2 - lineCount(footer)
+	body := m.active().view()
+	if m.dialog != nil {
+		body = overlay(block(body, m.w, bodyH), m.dialogBox(m.w, bodyH), m.w, bodyH)
+	}
+	if c := &m.drawn.body; c.src != body || c.w != m.w || c.h != bodyH {
+		c.src, c.w, c.h, c.text = body, m.w, bodyH, block(body, m.w, bodyH)
+	}
 	var b strings.Builder
 	b.WriteString(m.header())
 	b.WriteByte('\n')
-	b.WriteString(block(m.active().view(), m.w, bodyH))
+	b.WriteString(m.drawn.body.text)
 	b.WriteByte('\n')
 	b.WriteString(m.noticeLine())
 	b.WriteByte('\n')
-	b.WriteString(block(footer, m.w, lineCount(footer)))
+	b.WriteString(footer)
+	if m.plain {
+		v.SetContent(asciiFrame.Replace(b.String()))
+		return v
+	}
 	v.SetContent(b.String())
 	return v
 }
 
+// header is the app, where it sends (or DEMO), the page, uploads running
+// (u goes to them) and the key. What does not fit gives way: the host
+// first, then the words of the upload count.
 func (m *Model) header() string {
+	running, queued := m.uploads.counts()
+	key := fmt.Sprint(m.w, m.page, running, queued, m.apiKey, m.sh.deps.Demo, m.sh.st.G == asciiGlyphs)
+	if c := &m.drawn.header; c.key == key {
+		return c.text
+	}
 	st := m.sh.st
-	left := st.HeaderApp.Render("fwbatch")
-	var where string
+	app := st.HeaderApp.Render("fwbatch")
+	tab := st.TabActive.Render(pageNames[m.page])
+	where := termsafe.Line(hostOf(m.sh.deps.BaseURL))
 	if m.sh.deps.Demo {
 		where = st.Demo.Render(" DEMO ") + " " + st.Muted.Render("offline fake API")
-	} else {
-		where = hostOf(m.sh.deps.BaseURL)
 	}
 	keyState := "no key"
 	if m.sh.deps.Demo {
@@ -352,34 +505,72 @@ func (m *Model) header() string {
 	} else if m.apiKey != "" {
 		keyState = "key " + maskKey(m.apiKey)
 	}
-	right := st.Muted.Render(keyState)
-	if n := m.uploads.inFlight(); n > 0 {
-		right = st.Pending.Render(fmt.Sprintf("%s %d uploading", st.G.Up, n)) + "  " + right
+	// The ways to say it, widest first: what does not fit gives way, the
+	// host first, then the words of the upload count.
+	var ups []string
+	if running+queued > 0 {
+		long := fmt.Sprintf("%s %d uploading", st.G.Up, running)
+		short := fmt.Sprintf("%s %d", st.G.Up, running)
+		if queued > 0 {
+			long += fmt.Sprintf(", %d queued", queued)
+			short += fmt.Sprintf("+%d", queued)
+		}
+		ups = []string{long + " · u", short + " · u"}
 	}
-	tab := st.TabActive.Render(pageNames[m.page])
-	line := left + "  " + where + "  " + tab
-	gap := m.w - lineWidth(line) - lineWidth(right)
-	if gap < 1 {
-		return truncate(line+" "+right, m.w)
+	type way struct {
+		host bool
+		up   string
 	}
-	return line + strings.Repeat(" ", gap) + right
+	ways := []way{{true, ""}, {false, ""}}
+	if len(ups) > 0 {
+		ways = []way{{true, ups[0]}, {false, ups[0]}, {false, ups[1]}}
+	}
+	var line string
+	for _, w := range ways {
+		left := app + "  "
+		if w.host {
+			left += where + "  "
+		}
+		left += tab
+		right := st.Muted.Render(keyState)
+		if w.up != "" {
+			right = st.Pending.Render(w.up) + "  " + right
+		}
+		if gap := m.w - lineWidth(left) - lineWidth(right); gap >= 1 {
+			line = left + strings.Repeat(" ", gap) + right
+			break
+		}
+		line = truncate(left+" "+right, m.w) // the narrowest, cut
+	}
+	m.drawn.header = cached{key: key, text: line}
+	return line
 }
 
+// noticeLine is the last notice, on one line. One cut at the terminal's
+// width says where to read it whole.
 func (m *Model) noticeLine() string {
+	key := fmt.Sprint(m.w, m.page == pageLog, m.notice)
+	return memo(&m.drawn.notice, key, m.drawNotice)
+}
+
+func (m *Model) drawNotice() string {
 	st := m.sh.st
-	if m.confirm != nil {
-		return truncate(st.Warn.Render("? "+m.confirm.question), m.w)
-	}
-	switch m.notice.kind {
-	case noticeErr:
-		return truncate(st.Err.Render(st.G.Cross+" "+m.notice.text), m.w)
-	case noticeWarn:
-		return truncate(st.Warn.Render(st.G.Bang+" "+m.notice.text), m.w)
-	}
 	if m.notice.text == "" {
 		return ""
 	}
-	return truncate(st.Muted.Render(m.notice.text), m.w)
+	text := m.notice.line()
+	style := st.Muted
+	switch m.notice.kind {
+	case noticeErr:
+		text, style = st.G.Cross+" "+text, st.Err
+	case noticeWarn:
+		text, style = st.G.Bang+" "+text, st.Warn
+	}
+	if lineWidth(text) > m.w && m.page != pageLog {
+		hint := "  L shows all"
+		return style.Render(truncate(text, m.w-lineWidth(hint))) + st.Muted.Render(hint)
+	}
+	return truncate(style.Render(text), m.w)
 }
 
 // tooSmall is the one line shown instead of the screens, as long as the
@@ -398,12 +589,20 @@ func tooSmall(w, h int) string {
 	return truncate("!", w)
 }
 
-// maskKey shows at most the last four characters of an API key.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// maskKey shows at most the last four characters of an API key, made
+// safe to show (a key pasted with a stray escape is shown, not run).
 func maskKey(k string) string {
 	if len(k) <= 8 {
 		return "…"
 	}
-	return "…" + k[len(k)-4:]
+	return "…" + termsafe.Line(k[len(k)-4:])
 }
 
 func hostOf(base string) string {

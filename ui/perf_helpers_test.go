@@ -36,15 +36,43 @@ var bigHistory struct {
 // nothing in it needs a background check.
 func bigHistoryStore(tb testing.TB) *store.Store {
 	tb.Helper()
-	bigHistory.once.Do(func() { bigHistory.data, bigHistory.err = generateHistory(bigN) })
+	bigHistory.once.Do(func() { bigHistory.data, bigHistory.err = generateHistory(bigN, 0) })
 	if bigHistory.err != nil {
 		tb.Fatal(bigHistory.err)
 	}
+	return storeWith(tb, bigHistory.data)
+}
+
+// idleHistory is a history of idleN submissions of which idlePending, the
+// newest, are jobs still processing, as a busy user's is.
+var idleHistory struct {
+	once sync.Once
+	data []byte
+	err  error
+}
+
+const (
+	idleN       = 20_000
+	idlePending = 50
+)
+
+func idleHistoryStore(tb testing.TB) *store.Store {
+	tb.Helper()
+	idleHistory.once.Do(func() { idleHistory.data, idleHistory.err = generateHistory(idleN, idlePending) })
+	if idleHistory.err != nil {
+		tb.Fatal(idleHistory.err)
+	}
+	return storeWith(tb, idleHistory.data)
+}
+
+// storeWith returns a store on a fresh copy of data.
+func storeWith(tb testing.TB, data []byte) *store.Store {
+	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "state", "history.jsonl")
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		tb.Fatal(err)
 	}
-	if err := os.WriteFile(path, bigHistory.data, 0o600); err != nil {
+	if err := os.WriteFile(path, data, 0o600); err != nil {
 		tb.Fatal(err)
 	}
 	st, err := store.Open(path)
@@ -60,7 +88,9 @@ const (
 	commonWord = "meeting"   // 2 in 3 file names
 )
 
-func generateHistory(n int) ([]byte, error) {
+// generateHistory writes n submissions; the newest pending of them are
+// submitted jobs with no status yet, which the UI checks in the background.
+func generateHistory(n, pending int) ([]byte, error) {
 	dir, err := os.MkdirTemp("", "fwbatch-bighistory-")
 	if err != nil {
 		return nil, err
@@ -99,7 +129,7 @@ func generateHistory(n int) ([]byte, error) {
 		evs = append(evs, host(store.Event{Kind: store.KindStarted, Time: at, File: file, Size: int64(1<<20 + i),
 			MTime: &mtime, Task: task, Endpoint: endpoint, Model: model,
 			Options: map[string]string{"response_format": formats[i%len(formats)]}}))
-		if i%50 == 13 {
+		if i%50 == 13 && i < n-pending {
 			evs = append(evs, host(store.Event{Kind: store.KindFailed, Time: at.Add(time.Second), HTTPStatus: 400,
 				Message: "HTTP 400: unsupported audio format"}))
 			continue
@@ -107,10 +137,13 @@ func generateHistory(n int) ([]byte, error) {
 		evs = append(evs, host(store.Event{Kind: store.KindSubmitted, Time: at.Add(20 * time.Second),
 			BatchID:   fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", i*2654435761%(1<<32), i%0xffff, i%0xfff, (i*7)%0xfff, i*104729),
 			AccountID: "acct-ana", EndpointID: endpoint}))
-		if i%20 == 11 {
+		switch {
+		case i >= n-pending:
+			evs = append(evs, host(store.Event{Kind: store.KindStatus, Time: at.Add(5 * time.Minute), Status: "processing"}))
+		case i%20 == 11:
 			evs = append(evs, host(store.Event{Kind: store.KindStatus, Time: at.Add(5 * time.Minute),
 				Status: "FAILED", Message: "audio could not be decoded"}))
-		} else {
+		default:
 			evs = append(evs, host(store.Event{Kind: store.KindStatus, Time: at.Add(5 * time.Minute),
 				Status: "COMPLETED", ResultPath: "/home/ana/.local/state/fwbatch/results/" + id + ".json"}))
 		}
@@ -190,6 +223,7 @@ type liveUI struct {
 	loaded  atomic.Bool  // the history load has reached Update
 	watches atomic.Int32 // history watch ticks seen
 	reads   atomic.Int32 // history refreshes that came back
+	checks  atomic.Int32 // status check results seen
 }
 
 func startLiveUI(tb testing.TB, deps Deps, w, h int) *liveUI {
@@ -205,6 +239,8 @@ func startLiveUI(tb testing.TB, deps Deps, w, h int) *liveUI {
 			u.watches.Add(1)
 		case historyChangedMsg:
 			u.reads.Add(1)
+		case statusCheckedMsg:
+			u.checks.Add(1)
 		}
 		return msg
 	}

@@ -113,12 +113,13 @@ func (p *poller) schedule(now time.Time) tea.Cmd {
 }
 
 // checkCmd asks the server about one job and records what it says (and the
-// result, the first time it is seen completed) in the history.
+// result, the first time it is seen completed) in the history. It has no
+// total deadline: the client bounds the wait for each reply's headers and
+// each silence while reading it, and a transcript over a slow link takes
+// what it takes.
 func checkCmd(client *submit.Client, st *store.Store, sub store.Submission, manual bool) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		res, err := client.CheckRecorded(ctx, st, sub)
+		res, err := client.CheckRecorded(context.Background(), st, sub)
 		return statusCheckedMsg{id: sub.ID, res: res, err: err, manual: manual}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +28,19 @@ func sampleHistory(t *testing.T, e *env) []store.Submission {
 	if err := os.MkdirAll(filepath.Dir(result), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(result, []byte(body), 0o600); err != nil {
+	// Tests run in parallel (and other test processes may too): write the
+	// shared file beside and rename it, so no reader sees it half written.
+	tmp, err := os.CreateTemp(filepath.Dir(result), "done-*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tmp.WriteString(body); err != nil {
+		t.Fatal(err)
+	}
+	if err := tmp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp.Name(), result); err != nil {
 		t.Fatal(err)
 	}
 	sub := func(i int, file string, outcome store.Outcome) store.Submission {
@@ -60,18 +73,31 @@ func sampleHistory(t *testing.T, e *env) []store.Submission {
 }
 
 // onPage returns a driver showing the named screen with fixed content.
-func onPage(t *testing.T, name string) (*driver, *env) {
+func onPage(t *testing.T, name string, opts ...Options) (*driver, *env) {
 	t.Helper()
-	e := newEnv(t, fakeapi.Config{})
+	// The sample's jobs are not the fake's: a background check, due at a
+	// random moment of the first seconds, would find one not found and say
+	// so on screen. A failed background check is silent.
+	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Status: map[int]fakeapi.Fault{0: {Kind: fakeapi.ServerError}}}})
 	e.deps.PollFirst, e.deps.PollMax = time.Hour, time.Hour
 	if name == "form" {
 		e.deps.StartFiles = []string{filepath.Join(e.audio, "hello.flac"), filepath.Join(e.audio, "hello.wav")}
 	}
-	m := New(e.deps, Options{})
+	o := e.opts // with the test's debug log
+	if len(opts) > 0 {
+		o.Plain, o.NoColor = opts[0].Plain, opts[0].NoColor
+	}
+	m := New(e.deps, o)
 	d := drive(t, m)
 	d.size(80, 24)
 	hist := sampleHistory(t, e)
 	if name != "submit" {
+		// The fake holds none of these jobs: a background check of one
+		// would put its 404 on the screen at a random moment. Tracked
+		// already, they are not checked for an hour.
+		for _, s := range hist {
+			m.polls.next[s.ID] = time.Now().Add(time.Hour)
+		}
 		d.send(historyLoadedMsg{subs: hist})
 	}
 	switch name {
@@ -84,10 +110,11 @@ func onPage(t *testing.T, name string) (*driver, *env) {
 		// clock, and the Submitting page is shown without a history.)
 		m.sh.now = func() time.Time { return t0.Add(2 * time.Hour) }
 		m.uploads.items = []*upload{
-			{id: "a", file: "/r/interview.flac", total: 50 << 20, sent: 20 << 20, rate: 4 << 20},
-			{id: "b", file: "/r/lecture.mp3", total: 10 << 20, retryAt: t0.Add(2*time.Hour + 7*time.Second), retryReason: "HTTP 429"},
-			{id: "c", file: "/r/memo.wav", total: 3 << 20, sent: 3 << 20, done: true, outcome: store.KindSubmitted, batchID: "3f2b8c1e-6a4d-4e7b-9c0a-5d1e2f3a4b5c"},
-			{id: "d", file: "/r/call.m4a"},
+			{id: "a", file: "/r/interview.flac", total: 50 << 20, sent: 20 << 20, rate: 4 << 20, started: true},
+			{id: "b", file: "/r/lecture.mp3", total: 10 << 20, retryAt: t0.Add(2*time.Hour + 7*time.Second), retryReason: "HTTP 429", started: true},
+			{id: "c", file: "/r/memo.wav", total: 3 << 20, sent: 3 << 20, done: true, outcome: store.KindSubmitted, batchID: "3f2b8c1e-6a4d-4e7b-9c0a-5d1e2f3a4b5c", started: true},
+			{id: "e", file: "/r/standup.wav", total: 2 << 20, sent: 2 << 20, allSent: true, started: true},
+			{id: "d", file: "/r/call.m4a", total: 8 << 20},
 		}
 		for _, u := range m.uploads.items {
 			m.uploads.byID[u.id] = u
@@ -119,12 +146,16 @@ func onPage(t *testing.T, name string) (*driver, *env) {
 var pages = []string{"files", "form", "submit", "history", "help", "details", "key"}
 
 func TestScreensGolden(t *testing.T) {
+	t.Parallel()
 	for _, name := range pages {
-		for _, sz := range [][2]int{{80, 24}, {120, 40}} {
+		for _, sz := range [][2]int{{60, 16}, {80, 24}, {120, 40}} {
 			t.Run(fmt.Sprintf("%s-%dx%d", name, sz[0], sz[1]), func(t *testing.T) {
 				d, e := onPage(t, name)
 				d.size(sz[0], sz[1])
 				got := strings.ReplaceAll(d.screen(), e.dir, "<TMP>")
+				// A path cut from its start (the Files title) shows the end
+				// of the random folder's name.
+				got = cutTmp.ReplaceAllString(got, "…<TMP>/audio")
 				got = strings.ReplaceAll(got, hostOf(e.fake.URL()), "<FAKE>")
 				checkFits(t, name, d.m.View().Content, sz[0], sz[1])
 				if strings.Contains(got, testKey) {
@@ -135,6 +166,8 @@ func TestScreensGolden(t *testing.T) {
 		}
 	}
 }
+
+var cutTmp = regexp.MustCompile(`…\S*/audio`)
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
@@ -157,6 +190,7 @@ func golden(t *testing.T, name, got string) {
 // TestEverySizeFits: from 0×0 to 300×100, on every screen, no panic, no line
 // wider than the terminal, no more lines than it has.
 func TestEverySizeFits(t *testing.T) {
+	t.Parallel()
 	widths := []int{0, 1, 2, 5, 10, 20, 40, 59, 60, 61, 79, 80, 81, 100, 119, 120, 200, 300}
 	heights := []int{0, 1, 2, 5, 10, 15, 16, 17, 23, 24, 40, 60, 100}
 	for _, name := range pages {
@@ -175,6 +209,38 @@ func TestEverySizeFits(t *testing.T) {
 						t.Fatalf("%s at %d×%d: the too-small line does not name the size needed: %q", name, w, h, v)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestDumbTerminalIsASCII: under TERM=dumb no screen, dialog or message
+// log draws a character beyond ASCII (huh's field bar, arrows, ellipses,
+// box corners, separators): such terminals may not have them.
+func TestDumbTerminalIsASCII(t *testing.T) {
+	for _, name := range append(pages, "dialog", "log") {
+		t.Run(name, func(t *testing.T) {
+			page := name
+			if name == "dialog" || name == "log" {
+				page = "history"
+			}
+			d, _ := onPage(t, page, Options{Plain: true})
+			switch name {
+			case "dialog":
+				d.key("x")
+			case "log":
+				d.send(noticeMsg{notice{text: strings.Repeat("a long message that is cut on the notice line ", 4), kind: noticeWarn}})
+				d.key("L")
+			}
+			for _, sz := range [][2]int{{60, 16}, {80, 24}, {120, 40}} {
+				d.size(sz[0], sz[1])
+				scr := d.screen()
+				for i, r := range scr {
+					if r > 0x7f {
+						t.Fatalf("%s at %d×%d: %q at byte %d:\n%s", name, sz[0], sz[1], r, i, scr)
+					}
+				}
+				checkFits(t, name, d.m.View().Content, sz[0], sz[1])
 			}
 		})
 	}

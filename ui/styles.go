@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
 )
@@ -33,6 +35,10 @@ type Styles struct {
 	Label     lipgloss.Style
 	Box       lipgloss.Style
 
+	Dialog        lipgloss.Style // the box of a question
+	Button        lipgloss.Style
+	ButtonFocused lipgloss.Style
+
 	Help help.Styles
 
 	G Glyphs
@@ -40,14 +46,14 @@ type Styles struct {
 
 // Glyphs mark states and selection so that nothing depends on colour.
 type Glyphs struct {
-	Check, Cross, Dots, Up, Bang, Question string
-	Cursor, Mark, Unmarked                 string
-	BarFull, BarEmpty                      string
-	Rule, HelpSep, Ellipsis                string
+	Check, Cross, Dots, Up, Bang, Question, Gone, Info string
+	Cursor, Mark, Unmarked                             string
+	BarFull, BarEmpty                                  string
+	Rule, HelpSep, Ellipsis                            string
 }
 
 var unicodeGlyphs = Glyphs{
-	Check: "✓", Cross: "✗", Dots: "◌", Up: "↑", Bang: "!", Question: "?",
+	Check: "✓", Cross: "✗", Dots: "◌", Up: "↑", Bang: "!", Question: "?", Gone: "∅", Info: "•",
 	Cursor: "›", Mark: "●", Unmarked: "○",
 	BarFull: "█", BarEmpty: "░",
 	Rule: "─", HelpSep: " • ", Ellipsis: "…",
@@ -55,11 +61,23 @@ var unicodeGlyphs = Glyphs{
 
 // asciiGlyphs are for TERM=dumb, where box and symbol characters may not draw.
 var asciiGlyphs = Glyphs{
-	Check: "+", Cross: "x", Dots: "~", Up: "^", Bang: "!", Question: "?",
+	Check: "+", Cross: "x", Dots: "~", Up: "^", Bang: "!", Question: "?", Gone: "-", Info: "*",
 	Cursor: ">", Mark: "*", Unmarked: "-",
 	BarFull: "#", BarEmpty: "-",
 	Rule: "-", HelpSep: " | ", Ellipsis: "...",
 }
+
+// asciiFrame turns what is left of Unicode chrome in a frame into ASCII
+// under TERM=dumb, one cell for one cell so that no line changes width:
+// huh's field bar and select arrows, bubbles' ellipsis, our separators and
+// box corners. Glyphs and key names are ASCII there already; this catches
+// what the libraries draw. (An ellipsis becomes "~": "..." would not fit.)
+var asciiFrame = strings.NewReplacer(
+	"…", "~", "·", "-", "•", "*", "←", "<", "→", ">", "↑", "^", "↓", "v",
+	"┃", "|", "│", "|", "─", "-", "━", "-", "╭", "+", "╮", "+", "╰", "+", "╯", "+",
+	"┌", "+", "┐", "+", "└", "+", "┘", "+", "›", ">", "–", "-", "—", "-", "×", "x",
+	"✓", "+", "✗", "x", "◌", "~", "●", "*", "○", "-", "█", "#", "░", "-", "≈", "~",
+)
 
 // NewStyles returns the styles for a dark or light background.
 func NewStyles(isDark bool) Styles {
@@ -95,6 +113,10 @@ func NewStyles(isDark bool) Styles {
 		Label:     lipgloss.NewStyle().Foreground(muted),
 		Box:       lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Padding(0, 1),
 
+		Dialog:        lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(accent).Padding(0, 2),
+		Button:        lipgloss.NewStyle().Padding(0, 1).Foreground(muted),
+		ButtonFocused: lipgloss.NewStyle().Padding(0, 1).Bold(true).Reverse(true),
+
 		Help: help.DefaultStyles(isDark),
 
 		G: unicodeGlyphs,
@@ -115,6 +137,8 @@ func PlainStyles() Styles {
 	s.OK, s.Pending = plain, plain
 	s.Warn, s.Err = plain.Bold(true), plain.Bold(true)
 	s.Box = plain.Border(lipgloss.ASCIIBorder()).Padding(0, 1)
+	s.Dialog = plain.Border(lipgloss.ASCIIBorder()).Padding(0, 2)
+	s.Button, s.ButtonFocused = plain.Padding(0, 1), plain.Padding(0, 1).Bold(true)
 	s.Help = help.Styles{}
 	s.G = asciiGlyphs
 	return s

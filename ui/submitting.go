@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 )
@@ -38,7 +38,13 @@ func (s *submitScreen) keys() help.KeyMap {
 	if s.up.inFlight() > 0 {
 		short = []key.Binding{k.Cancel, k.Continue, k.Help, k.ForceQuit}
 	}
-	return bindings{short: short, full: [][]key.Binding{{k.Cancel, k.Continue}, {k.Help, k.Quit, k.ForceQuit}}}
+	for _, u := range s.up.shown() {
+		if u.done && submit.HTTPStatusOf(u.err) == 401 {
+			short = append([]key.Binding{k.APIKey}, short...)
+			break
+		}
+	}
+	return bindings{short: short, full: [][]key.Binding{{k.Cancel, k.Continue, k.APIKey}, {k.LogOpen, k.Help, k.Quit, k.ForceQuit}}}
 }
 
 func (s *submitScreen) update(msg tea.Msg) tea.Cmd {
@@ -65,10 +71,10 @@ type gotoHistoryMsg struct{ selectID string }
 // order puts running uploads first, then queued ones, then finished ones
 // (newest first), so what moves is always on screen.
 func (s *submitScreen) order() []*upload {
-	items := append([]*upload(nil), s.up.items...)
+	items := append([]*upload(nil), s.up.shown()...)
 	rank := func(u *upload) int {
 		switch {
-		case !u.done && (u.sent > 0 || !u.retryAt.IsZero()):
+		case !u.done && u.started:
 			return 0
 		case !u.done:
 			return 1
@@ -88,41 +94,66 @@ func (s *submitScreen) order() []*upload {
 	return items
 }
 
+// progress sums up the uploads shown: every byte of every file counts, so
+// the overall bar moves from the first file to the last; a finished file
+// counts whole, whatever became of it, and the rate is that of the running
+// ones.
+type progress struct {
+	sent, total             int64
+	rate                    float64
+	running, queued, done   int
+	submitted, notSubmitted int
+}
+
+func sumUp(items []*upload) progress {
+	var p progress
+	for _, u := range items {
+		p.total += u.total
+		switch {
+		case u.done:
+			p.sent += u.total
+			p.done++
+			if u.outcome == store.KindSubmitted {
+				p.submitted++
+			} else {
+				p.notSubmitted++
+			}
+		case u.started:
+			p.sent += min(u.sent, u.total)
+			p.rate += u.rate
+			p.running++
+		default:
+			p.queued++
+		}
+	}
+	return p
+}
+
 func (s *submitScreen) view() string {
 	st := s.sh.st
 	now := s.sh.now()
 	var b strings.Builder
-	items := s.up.items
+	items := s.up.shown()
 	if len(items) == 0 {
 		return st.Muted.Render("Nothing is uploading. tab opens the history.")
 	}
-	var sent, total int64
-	var rate float64
-	done, ok, bad := 0, 0, 0
-	for _, u := range items {
-		sent += u.sent
-		total += u.total
-		if u.done {
-			done++
-			if u.outcome == store.KindSubmitted {
-				ok++
-			} else {
-				bad++
-			}
-		} else {
-			rate += u.rate
-		}
+	p := sumUp(items)
+	title := fmt.Sprintf("Submitting %d file(s): %d done", len(items), p.done)
+	if p.running > 0 {
+		title += fmt.Sprintf(", %d uploading", p.running)
 	}
-	title := fmt.Sprintf("Submitting %d file(s): %d done", len(items), done)
-	if bad > 0 {
-		title += fmt.Sprintf(", %d not submitted", bad)
+	if p.queued > 0 {
+		title += fmt.Sprintf(", %d queued", p.queued)
+	}
+	if p.notSubmitted > 0 {
+		title += fmt.Sprintf(", %d not submitted", p.notSubmitted)
 	}
 	b.WriteString(truncate(st.Title.Render(title), s.w))
 	b.WriteByte('\n')
 	barW := max(s.w-58, 10)
-	overall := fmt.Sprintf("%s %s", s.bar(frac(sent, total), barW), stats(sent, total, rate))
-	if done == len(items) {
-		overall = fmt.Sprintf("%s all finished: %d submitted, %d not submitted", s.bar(1, barW), ok, bad)
+	overall := fmt.Sprintf("%s %s", s.bar(frac(p.sent, p.total), barW), stats(p.sent, p.total, p.rate))
+	if p.done == len(items) {
+		overall = fmt.Sprintf("%s all finished: %d submitted, %d not submitted", s.bar(1, barW), p.submitted, p.notSubmitted)
 	}
 	b.WriteString(truncate("overall "+overall, s.w))
 	b.WriteByte('\n')
@@ -135,7 +166,7 @@ func (s *submitScreen) view() string {
 		b.WriteString(s.itemView(u, now, barW))
 		lines += 2
 	}
-	if done == len(items) {
+	if p.done == len(items) {
 		b.WriteString("\n" + st.Muted.Render("tab opens the history, where each job is followed until its transcript is saved."))
 	}
 	return b.String()
@@ -144,11 +175,11 @@ func (s *submitScreen) view() string {
 func (s *submitScreen) itemView(u *upload, now time.Time, barW int) string {
 	st := s.sh.st
 	g := st.G
-	name := filepath.Base(u.file)
+	name := displayName(u.file)
 	var state string
 	switch {
 	case u.done && u.outcome == store.KindSubmitted:
-		state = st.OK.Render(g.Check + " submitted " + u.batchID)
+		state = st.OK.Render(g.Check + " submitted " + termsafe.Line(u.batchID))
 	case u.done:
 		word := map[store.Kind]string{store.KindFailed: "failed", store.KindUnknown: "unknown outcome", store.KindInterrupted: "interrupted"}[u.outcome]
 		if word == "" {
@@ -161,7 +192,7 @@ func (s *submitScreen) itemView(u *upload, now time.Time, barW int) string {
 		}
 		msg := word
 		if u.err != nil {
-			msg += ": " + submit.Explain(u.err)
+			msg += ": " + termsafe.Line(submit.Explain(u.err))
 		}
 		state = style.Render(glyph + " " + msg)
 	case !u.retryAt.IsZero():
@@ -169,9 +200,12 @@ func (s *submitScreen) itemView(u *upload, now time.Time, barW int) string {
 		if left < 0 {
 			left = 0
 		}
-		state = st.Warn.Render(fmt.Sprintf("waiting %s before retrying (%s)", left, u.retryReason))
-	case u.sent == 0 && u.total == 0:
+		state = st.Warn.Render(fmt.Sprintf("waiting %s before retrying (%s)", left, termsafe.Line(u.retryReason)))
+	case !u.started:
 		state = st.Muted.Render("queued")
+	case u.allSent:
+		// Every byte is sent; the server has not answered yet.
+		state = st.Pending.Render(g.Dots + " waiting for the server")
 	default:
 		state = st.Pending.Render(g.Up + " " + stats(u.sent, u.total, u.rate))
 		if u.attempt > 1 {

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +21,10 @@ import (
 type uploads struct {
 	items []*upload
 	byID  map[string]*upload
+	// shownFrom is where the uploads Submitting shows begin: a batch started
+	// while nothing was in flight starts a new page, one started meanwhile
+	// joins the page of those still running.
+	shownFrom int
 
 	q       *eventQueue
 	waiting bool // a command is waiting on q
@@ -29,14 +35,18 @@ type uploads struct {
 	mu      sync.Mutex
 	cancels map[int]context.CancelFunc
 	active  atomic.Int32 // batches whose RunBatch has not returned
-	wg      sync.WaitGroup
+	// interrupted: the user quit or cancelled while uploads ran.
+	interrupted atomic.Bool
+	wg          sync.WaitGroup
 }
 
 type upload struct {
 	id, file string
 	batch    int
-	total    int64
-	sent     int64
+	total    int64 // the file's size: from a look before the batch ran, then as the upload reports it
+	sent     int64 // of total: the body's progress in the file's bytes
+	allSent  bool  // every byte of the request is sent: the server has to answer
+	started  bool  // "started" is in the history: the upload is running, not queued
 	began    time.Time
 	rate     float64   // bytes per second over the last few seconds; 0 until known
 	tries    time.Time // when the current attempt began
@@ -56,14 +66,40 @@ func newUploads() *uploads {
 	return &uploads{byID: map[string]*upload{}, q: &eventQueue{}, cancels: map[int]context.CancelFunc{}}
 }
 
+// inFlight counts the uploads not finished: running and queued.
 func (u *uploads) inFlight() int {
-	n := 0
-	for _, it := range u.items {
-		if !it.done {
-			n++
+	running, queued := u.counts()
+	return running + queued
+}
+
+// counts says how many uploads are running (their "started" event is
+// written) and how many wait for a free slot.
+func (u *uploads) counts() (running, queued int) {
+	for _, it := range u.items[u.shownFrom:] { // those before are finished
+		switch {
+		case it.done:
+		case it.started:
+			running++
+		default:
+			queued++
 		}
 	}
-	return n
+	return running, queued
+}
+
+// shown is the uploads the Submitting screen is about.
+func (u *uploads) shown() []*upload { return u.items[u.shownFrom:] }
+
+// describeCounts is "1 upload running and 3 queued" for questions and notes.
+func describeCounts(running, queued int) string {
+	s := plural(running, "upload") + " running"
+	if running == 0 {
+		s = "no upload running"
+	}
+	if queued > 0 {
+		s += fmt.Sprintf(" and %d queued", queued)
+	}
+	return s
 }
 
 func (u *uploads) cancelAll() {
@@ -90,6 +126,10 @@ type batchEventMsg struct {
 // batchDoneMsg: RunBatch returned; every outcome is in the history.
 type batchDoneMsg struct{ batch int }
 
+// batchSizesMsg: the sizes of a batch's files, looked up before it runs, so
+// that the overall progress counts the files still queued.
+type batchSizesMsg struct{ sizes map[string]int64 } // by submission id
+
 // start registers items and returns the command that runs them.
 func (u *uploads) start(client *submit.Client, st *store.Store, items []submit.BatchItem, concurrency int) tea.Cmd {
 	b := u.nextB
@@ -100,6 +140,9 @@ func (u *uploads) start(client *submit.Client, st *store.Store, items []submit.B
 	u.mu.Unlock()
 	u.running++
 	u.active.Add(1)
+	if u.inFlight() == 0 {
+		u.shownFrom = len(u.items)
+	}
 	now := time.Now()
 	for _, it := range items {
 		up := &upload{id: it.ID, file: it.File, batch: b, began: now, tries: now}
@@ -111,6 +154,13 @@ func (u *uploads) start(client *submit.Client, st *store.Store, items []submit.B
 	run := func() tea.Msg {
 		defer u.wg.Done()
 		defer u.active.Add(-1)
+		sizes := make(map[string]int64, len(items))
+		for _, it := range items {
+			if fi, err := os.Stat(it.File); err == nil {
+				sizes[it.ID] = fi.Size()
+			}
+		}
+		q.push(batchSizesMsg{sizes: sizes})
 		client.RunBatch(ctx, st, items, concurrency, func(ev submit.BatchEvent) {
 			q.push(batchEventMsg{batch: b, ev: ev})
 		})
@@ -143,25 +193,41 @@ func (u *uploads) apply(e batchEventMsg, now time.Time) {
 	}
 	ev := e.ev
 	switch ev.Type {
+	case submit.EventStarted:
+		up.started = true
+		if ev.Progress.Total > 0 {
+			up.total = ev.Progress.Total
+		}
 	case submit.EventProgress:
 		p := ev.Progress
-		up.total = p.Total
 		up.attempt = p.Attempt
 		if p.RetryIn > 0 {
 			up.retryAt = now.Add(p.RetryIn)
 			up.retryReason = p.RetryReason
-			up.sent = 0
+			up.sent, up.allSent = 0, false
 			up.rate = 0
 			up.samples = up.samples[:0]
 			return
 		}
 		up.retryAt = time.Time{}
-		if p.Sent < up.sent || len(up.samples) == 0 { // an attempt starts (over)
+		// Progress counts the request's body, which is the file and a few
+		// hundred bytes of form fields: shown as the file's bytes, so that
+		// a file's total never changes and the overall total is the sum of
+		// the files' sizes.
+		sent := p.Sent
+		switch {
+		case up.total <= 0:
+			up.total = p.Total
+		case p.Total > 0:
+			sent = p.Sent * up.total / p.Total
+		}
+		up.allSent = p.Total > 0 && p.Sent >= p.Total
+		if sent < up.sent || len(up.samples) == 0 { // an attempt starts (over)
 			up.tries, up.samples = now, up.samples[:0]
 		}
-		up.samples = append(up.samples, sample{now, p.Sent})
+		up.samples = append(up.samples, sample{now, sent})
 		up.rate = up.measure(now)
-		up.sent = p.Sent
+		up.sent = sent
 	case submit.EventDone:
 		up.done = true
 		up.outcome = ev.Outcome

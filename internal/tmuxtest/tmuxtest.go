@@ -17,6 +17,9 @@ type Session struct {
 	t      testing.TB
 	socket string
 	name   string
+	// pidFile and statusFile are written by the wrapper shell around the
+	// program: its pid before it starts, its exit status after it ends.
+	pidFile, statusFile string
 }
 
 // Require returns the tmux path, failing the test in CI (which installs
@@ -35,24 +38,44 @@ func Require(t testing.TB) string {
 
 // Start runs argv in a new tmux session of w×h cells with exactly env as its
 // environment (plus TERM). The session is killed when the test ends.
+//
+// The program runs under a wrapper shell that records its pid and its exit
+// status in files. tmux's own #{pane_pid} would be the wrapper's, and its
+// #{pane_dead_status} is filled in some time after #{pane_dead} turns 1 (an
+// empty status read as 0 made a failing exit look like success).
 func Start(t testing.TB, w, h int, env []string, argv ...string) *Session {
 	t.Helper()
 	Require(t)
 	dir := t.TempDir()
-	s := &Session{t: t, socket: filepath.Join(dir, "tmux.sock"), name: "e2e"}
-	// A shell-free command line: tmux runs argv via sh -c, so quote it.
-	var cmd strings.Builder
-	cmd.WriteString("exec env -i")
+	s := &Session{
+		t: t, socket: filepath.Join(dir, "tmux.sock"), name: "e2e",
+		pidFile: filepath.Join(dir, "pid"), statusFile: filepath.Join(dir, "status"),
+	}
+	// The inner shell writes its pid and execs the program (env -i, then
+	// argv), so the pid is the program's. Files are written beside and
+	// renamed, so a reader never sees half a number.
+	var program strings.Builder
+	program.WriteString("echo $$ >" + shellQuote(s.pidFile+".tmp") + " && mv " + shellQuote(s.pidFile+".tmp") + " " + shellQuote(s.pidFile))
+	program.WriteString(" && exec env -i")
 	for _, kv := range env {
-		cmd.WriteString(" " + shellQuote(kv))
+		program.WriteString(" " + shellQuote(kv))
 	}
 	for _, a := range argv {
-		cmd.WriteString(" " + shellQuote(a))
+		program.WriteString(" " + shellQuote(a))
 	}
-	// Keep the pane after the program exits, so its last screen and exit
-	// status can be read.
-	s.tmux("-f", "/dev/null", "new-session", "-d", "-s", s.name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), cmd.String(),
-		";", "set-option", "-t", s.name, "remain-on-exit", "on")
+	// The outer shell waits for the program and records its status. Its
+	// traps keep it alive through a ctrl+c or ctrl+\ typed in the pane
+	// (a caught signal is reset to the default in the program, which sees
+	// them as usual). SIGHUP is left alone: when the terminal goes away
+	// (Kill) the kernel signals the session leader, this shell, and only
+	// when it exits the program's process group, as a real logout does.
+	wrapper := "trap : INT QUIT; /bin/sh -c " + shellQuote(program.String()) +
+		"; echo $? >" + shellQuote(s.statusFile+".tmp") + " && mv " + shellQuote(s.statusFile+".tmp") + " " + shellQuote(s.statusFile)
+	// Keep the pane after the wrapper exits, so the last screen can be read
+	// (set before the session starts: a program that exits at once would
+	// otherwise take its pane with it).
+	s.tmux("-f", "/dev/null", "start-server", ";", "set-option", "-g", "remain-on-exit", "on",
+		";", "new-session", "-d", "-s", s.name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), "exec /bin/sh -c "+shellQuote(wrapper))
 	t.Cleanup(func() { _ = exec.Command("tmux", "-S", s.socket, "kill-server").Run() })
 	return s
 }
@@ -116,20 +139,69 @@ func (s *Session) Resize(w, h int) {
 	s.tmux("resize-window", "-t", s.name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h))
 }
 
-// PanePID is the pid of the program in the pane.
+// PanePID is the pid of the program in the pane. It fails the test when the
+// program has not started within a few seconds: a pid of 0 would make every
+// "is it still running" check (kill(pid, 0)) pass without a process.
 func (s *Session) PanePID() int {
 	s.t.Helper()
-	var pid int
-	fmt.Sscan(strings.TrimSpace(s.tmux("display-message", "-p", "-t", s.name, "#{pane_pid}")), &pid)
-	return pid
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		raw, err := os.ReadFile(s.pidFile)
+		if err == nil {
+			var pid int
+			if _, err := fmt.Sscan(string(raw), &pid); err != nil || pid <= 0 {
+				s.t.Fatalf("the pane's pid file %s holds %q, not a pid: %v", s.pidFile, raw, err)
+			}
+			return pid
+		}
+		if !os.IsNotExist(err) {
+			s.t.Fatalf("reading the pane's pid: %v", err)
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the program in the pane did not start within 5s; the screen shows:\n%s", s.Screen())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
-// Dead reports whether the program has exited, and its exit status.
+// Dead reports whether the program has exited, and its exit status (as a
+// shell reports it: 128+n after signal n).
 func (s *Session) Dead() (bool, int) {
 	s.t.Helper()
-	var dead, status int
-	fmt.Sscan(strings.TrimSpace(s.tmux("display-message", "-p", "-t", s.name, "#{pane_dead} #{pane_dead_status}")), &dead, &status)
-	return dead == 1, status
+	if code, ok := s.exitStatus(); ok {
+		return true, code
+	}
+	var dead int
+	out := strings.TrimSpace(s.tmux("display-message", "-p", "-t", s.name, "#{pane_dead}"))
+	if _, err := fmt.Sscan(out, &dead); err != nil {
+		s.t.Fatalf("tmux pane_dead is %q: %v", out, err)
+	}
+	if dead != 1 {
+		return false, 0
+	}
+	// The wrapper writes the status before it exits, so it is there now.
+	code, ok := s.exitStatus()
+	if !ok {
+		s.t.Fatalf("the pane is dead but its wrapper recorded no exit status in %s; the screen shows:\n%s", s.statusFile, s.Screen())
+	}
+	return true, code
+}
+
+// exitStatus is the program's exit status, once the wrapper has recorded it.
+func (s *Session) exitStatus() (int, bool) {
+	s.t.Helper()
+	raw, err := os.ReadFile(s.statusFile)
+	if os.IsNotExist(err) {
+		return 0, false
+	}
+	if err != nil {
+		s.t.Fatalf("reading the program's exit status: %v", err)
+	}
+	var code int
+	if _, err := fmt.Sscan(string(raw), &code); err != nil {
+		s.t.Fatalf("the exit status file %s holds %q: %v", s.statusFile, raw, err)
+	}
+	return code, true
 }
 
 // Kill ends the tmux server: the program gets SIGHUP, as when an SSH link drops.

@@ -10,13 +10,24 @@ package fakeapi
 
 import (
 	"bufio"
+	"cmp"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"hash"
 	"io"
+	"log"
+	"math/big"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -54,14 +65,22 @@ type Config struct {
 	// Log, if set, gets one line per request. It never holds the key.
 	Log io.Writer
 	// StateFile, if set, keeps the jobs across restarts: Start loads it,
-	// and every new job and status check saves it (atomically, merged with
-	// what other processes saved). fwbatch --demo uses it, since its
+	// and every new job and status check appends a line to it (a journal
+	// that several processes share). fwbatch --demo uses it, since its
 	// history outlives the process that serves the fake.
 	StateFile string
+	// Scripts, if set, are what the fake "hears" in an uploaded file of a
+	// given name, a sentence per segment; files of other names carry the
+	// default script. fwbatch --demo sets them for its sample recordings.
+	Scripts map[string][]string
 	// Admin serves GET /_fake/requests and GET /_fake/jobs, what the fake
 	// saw and holds, as JSON, for black-box tests. The standalone server
 	// turns it on.
 	Admin bool
+	// TLS serves HTTPS with a self-signed certificate made at Start, which
+	// no client trusts unless told to (CertPEM): the case of a server
+	// behind a private CA, and of http:// sent to a TLS port.
+	TLS bool
 }
 
 // Request is what the fake saw of one request.
@@ -111,12 +130,14 @@ type Server struct {
 	nStatus int
 	closed  bool
 
-	stateMu sync.Mutex // one saveState at a time
+	stateMu sync.Mutex // guards journal: one read of the state file at a time
+	journal journal
 
 	handlers  sync.WaitGroup
 	closeOnce sync.Once
 	hs        *http.Server
 	url       string
+	certPEM   []byte
 }
 
 // New returns a fake with cfg's settings.
@@ -153,13 +174,60 @@ func (s *Server) Start() error {
 		return err
 	}
 	s.url = "http://" + ln.Addr().String()
+	if s.cfg.TLS {
+		cert, pemBytes, err := selfSigned()
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("fakeapi: making a TLS certificate: %w", err)
+		}
+		s.certPEM = pemBytes
+		// HTTP/1.1 only, like the client: the reset faults need a TCP
+		// connection of their own.
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
+		s.url = "https://" + ln.Addr().String()
+	}
 	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
+	if s.cfg.TLS {
+		// Refused handshakes are what a TLS fake is for, not news.
+		s.hs.ErrorLog = log.New(io.Discard, "", 0)
+	}
 	go s.hs.Serve(ln)
 	return nil
 }
 
 // URL is the base URL of a started fake.
 func (s *Server) URL() string { return s.url }
+
+// CertPEM is the self-signed certificate of a fake started with TLS, in
+// PEM: a client trusts the fake when it trusts this (SSL_CERT_FILE).
+func (s *Server) CertPEM() []byte { return s.certPEM }
+
+// selfSigned makes a certificate for the loopback addresses.
+func selfSigned() (tls.Certificate, []byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(now.UnixNano()),
+		Subject:               pkix.Name{CommonName: "fwbatch fake API"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(10 * 365 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pemBytes, nil
+}
 
 // Close stops the fake: it ends every request it is holding (hangs, stalls,
 // trickles), closes the listener and connections, and waits for its
@@ -246,7 +314,7 @@ func (s *Server) Job(batchID string) (Job, bool) {
 // Render returns the result the fake produces for a task and form fields:
 // its content type and the serialized body.
 func Render(task string, fields map[string]string) (contentType, body string) {
-	return render(task, fields)
+	return render(task, fields, script)
 }
 
 // update changes a request's record under the lock.
@@ -372,24 +440,67 @@ func (s *Server) checkKey(w http.ResponseWriter, r *http.Request, rec *Request) 
 }
 
 // faultBeforeBody answers the faults that come before the body is read.
-func (s *Server) faultBeforeBody(w http.ResponseWriter, rec *Request, f Fault) bool {
+func (s *Server) faultBeforeBody(w http.ResponseWriter, r *http.Request, rec *Request, f Fault) bool {
 	switch f.Kind {
 	case Unauthorized:
 		s.fail(w, rec, http.StatusUnauthorized, "authentication_error", "invalid API key")
+	case EchoKey:
+		// Real services have been seen echoing a refused key inside a long
+		// message: where a client cuts it before redacting, part leaks.
+		offset := f.Offset
+		if offset == 0 {
+			offset = 175
+		}
+		s.fail(w, rec, http.StatusUnauthorized, "authentication_error", strings.Repeat("x", offset)+r.Header.Get("Authorization"))
+		s.update(rec, func(r *Request) { r.Error = "invalid API key [redacted] at offset " + fmt.Sprint(offset) })
 	case Forbidden:
 		s.fail(w, rec, http.StatusForbidden, "permission_denied", "this key may not use the batch API")
 	case TooLarge:
 		s.fail(w, rec, http.StatusRequestEntityTooLarge, "request_too_large", "request body too large")
+	case ProxyTooLarge:
+		s.htmlPage(w, rec, http.StatusRequestEntityTooLarge, "413 Request Entity Too Large", "nginx")
 	case RateLimited:
 		w.Header().Set("Retry-After", fmt.Sprint(int(retryAfter(f).Seconds()+0.5)))
 		s.fail(w, rec, http.StatusTooManyRequests, "rate_limit_exceeded", "too many requests")
 	case RateLimitedDate:
 		w.Header().Set("Retry-After", s.cfg.Now().Add(retryAfter(f)).UTC().Format(http.TimeFormat))
 		s.fail(w, rec, http.StatusTooManyRequests, "rate_limit_exceeded", "too many requests")
+	case NotFound:
+		s.fail(w, rec, http.StatusNotFound, "not_found", "batch job not found")
+	case ProxyAuth:
+		w.Header().Set("Proxy-Authenticate", `Basic realm="fake proxy"`)
+		s.htmlPage(w, rec, http.StatusProxyAuthRequired, "407 Proxy Authentication Required", "squid")
+	case ExpectFailed:
+		if r.Header.Get("Expect") == "" {
+			return false
+		}
+		s.htmlPage(w, rec, http.StatusExpectationFailed, "417 Expectation Failed", "squid")
+	case MovedPermanent, PermanentRedir:
+		to := f.Location
+		if to == "" {
+			to = DefaultMovedTo + r.URL.RequestURI()
+		}
+		status := http.StatusMovedPermanently
+		if f.Kind == PermanentRedir {
+			status = http.StatusPermanentRedirect
+		}
+		w.Header().Set("Location", to)
+		s.htmlPage(w, rec, status, fmt.Sprintf("%d %s", status, http.StatusText(status)), "nginx")
+	case ResetEarly:
+		s.reset(w)
 	default:
 		return false
 	}
 	return true
+}
+
+// htmlPage answers with the kind of page nginx and squid send.
+func (s *Server) htmlPage(w http.ResponseWriter, rec *Request, status int, title, server string) {
+	page := "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title +
+		"</h1></center>\r\n<hr><center>" + server + "</center>\r\n</body>\r\n</html>\r\n"
+	w.Header().Set("Content-Type", "text/html")
+	s.update(rec, func(r *Request) { r.Error = title })
+	s.reply(w, rec, status, []byte(page))
 }
 
 // faultAfterBody answers the error faults that come after the body was read.
@@ -400,10 +511,7 @@ func (s *Server) faultAfterBody(w http.ResponseWriter, rec *Request, f Fault) bo
 	case ServerError:
 		s.fail(w, rec, http.StatusInternalServerError, "internal_server_error", "internal server error")
 	case BadGateway:
-		page := "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
-		w.Header().Set("Content-Type", "text/html")
-		s.reply(w, rec, http.StatusBadGateway, []byte(page))
-		s.update(rec, func(r *Request) { r.Error = "502 Bad Gateway" })
+		s.htmlPage(w, rec, http.StatusBadGateway, "502 Bad Gateway", "nginx")
 	case Unavailable:
 		s.fail(w, rec, http.StatusServiceUnavailable, "service_unavailable", "service unavailable")
 	case UnavailableRetry:
@@ -429,7 +537,7 @@ func retryAfter(f Fault) time.Duration {
 const resetAfter = 64 << 10
 
 func (s *Server) submit(w http.ResponseWriter, r *http.Request, rec *Request, task string, f Fault) {
-	if s.faultBeforeBody(w, rec, f) || !s.checkKey(w, r, rec) {
+	if s.faultBeforeBody(w, r, rec, f) || !s.checkKey(w, r, rec) {
 		return
 	}
 	endpoint := r.URL.Query().Get("endpoint_id")
@@ -474,20 +582,11 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, rec *Request, ta
 		}
 		return
 	}
-	job := s.newJob(task, endpoint, fields)
-	if f.Kind == JobFailed {
-		job.FailStatus = f.JobStatus
-		if job.FailStatus == "" {
-			job.FailStatus = "failed"
-		}
-	}
 	s.mu.Lock()
-	s.jobs[job.BatchID] = job
-	rec.BatchID = job.BatchID
+	fileName := rec.FileName
 	s.mu.Unlock()
-	s.saveState()
-
-	reply := map[string]string{
+	job := s.newJob(task, endpoint, fields, fileName)
+	reply := map[string]any{
 		"status":      "submitted",
 		"batch_id":    job.BatchID,
 		"account_id":  job.AccountID,
@@ -495,18 +594,43 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, rec *Request, ta
 		"message":     "Request submitted successfully",
 	}
 	switch f.Kind {
-	case CreatedReset:
-		s.reset(w)
+	case JobFailed:
+		job.FailStatus = cmp.Or(f.JobStatus, "failed")
+	case TypedFields:
+		job.AccountID = "98765"
+		reply["account_id"], reply["message"] = json.Number(job.AccountID), map[string]string{"text": "ok"}
+	case NumericID:
+		// Beyond 2^53: a client that reads it as a float64 gets another id.
+		job.BatchID = fmt.Sprintf("9%018d", mrand.Int64N(1e18))
+		reply["batch_id"] = json.Number(job.BatchID)
+	case NotSubmitted, NotSubmittedNoID:
+		reply["status"], reply["message"] = cmp.Or(f.JobStatus, "error"), "could not queue the request"
+		if f.Kind == NotSubmittedNoID {
+			delete(reply, "batch_id")
+		}
+		s.replyJSON(w, rec, http.StatusOK, reply, f) // and no job
+		return
+	}
+	s.mu.Lock()
+	s.jobs[job.BatchID] = job
+	rec.BatchID = job.BatchID
+	saved := *job
+	s.mu.Unlock()
+	s.saveJob(saved)
+
+	switch f.Kind {
+	case CreatedClose:
+		s.closeConn(w, false)
 	case BadJSON:
 		w.Header().Set("Content-Type", "application/json")
 		s.reply(w, rec, http.StatusOK, []byte(`{"status":"submitted","batch_id":`))
 	case NoBatchID:
 		delete(reply, "batch_id")
-		s.replyJSON(w, rec, http.StatusOK, reply)
-	case Trickle:
-		s.trickle(w, r, rec, reply)
+		s.replyJSON(w, rec, http.StatusOK, reply, f)
+	case Trickle, StallReply:
+		s.trickle(w, r, rec, reply, f.Kind == StallReply)
 	default:
-		s.replyJSON(w, rec, http.StatusOK, reply)
+		s.replyJSON(w, rec, http.StatusOK, reply, f)
 	}
 }
 
@@ -584,8 +708,12 @@ func (s *Server) readForm(r *http.Request, body io.Reader, rec *Request) (map[st
 	return fields, 0, ""
 }
 
-func (s *Server) newJob(task, endpoint string, fields map[string]string) *Job {
-	ct, body := render(task, fields)
+func (s *Server) newJob(task, endpoint string, fields map[string]string, fileName string) *Job {
+	lines, ok := s.cfg.Scripts[fileName]
+	if !ok {
+		lines = script
+	}
+	ct, body := render(task, fields, lines)
 	return &Job{
 		BatchID:     newID(),
 		AccountID:   s.cfg.AccountID,
@@ -606,7 +734,7 @@ func newID() string {
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request, rec *Request, account, batch string, f Fault) {
-	if s.faultBeforeBody(w, rec, f) || !s.checkKey(w, r, rec) || s.faultAfterBody(w, rec, f) {
+	if s.faultBeforeBody(w, r, rec, f) || !s.checkKey(w, r, rec) || s.faultAfterBody(w, rec, f) {
 		return
 	}
 	switch f.Kind {
@@ -636,8 +764,10 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, rec *Request, ac
 		ok = false
 	}
 	var reply map[string]any
+	var polls int
 	if ok {
 		j.Polls++
+		polls = j.Polls
 		rec.BatchID = j.BatchID
 		reply = map[string]any{"batch_id": j.BatchID, "status": "processing", "message": nil}
 		if j.Polls > s.cfg.Polls && s.cfg.Now().Sub(j.Created) >= s.cfg.Delay {
@@ -653,12 +783,19 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, rec *Request, ac
 		s.fail(w, rec, http.StatusNotFound, "not_found", fmt.Sprintf("batch job %s not found", batch))
 		return
 	}
-	s.saveState() // its poll count
-	if f.Kind == Trickle {
-		s.trickle(w, r, rec, reply)
-		return
+	if polls <= s.cfg.Polls+1 {
+		// Past Polls+1 checks the count decides nothing any more: a job
+		// checked for hours costs no write per check.
+		s.savePolls(batch, polls)
 	}
-	s.replyJSON(w, rec, http.StatusOK, reply)
+	switch f.Kind {
+	case Trickle, StallReply:
+		s.trickle(w, r, rec, reply, f.Kind == StallReply)
+		return
+	case OtherBatch:
+		reply["batch_id"], reply["status"], reply["content_type"], reply["body"] = newID(), "completed", "text/plain; charset=utf-8", "someone else's transcript\n"
+	}
+	s.replyJSON(w, rec, http.StatusOK, reply, f)
 }
 
 func (s *Server) fail(w http.ResponseWriter, rec *Request, status int, typ, msg string) {
@@ -669,9 +806,18 @@ func (s *Server) fail(w http.ResponseWriter, rec *Request, status int, typ, msg 
 	})+"\n"))
 }
 
-func (s *Server) replyJSON(w http.ResponseWriter, rec *Request, status int, v any) {
+// replyJSON answers v as JSON, with a byte-order mark before it or bytes
+// after it when the fault says so.
+func (s *Server) replyJSON(w http.ResponseWriter, rec *Request, status int, v any, f Fault) {
+	body := []byte(mustJSON(v) + "\n")
+	switch f.Kind {
+	case BOM:
+		body = append([]byte("\xef\xbb\xbf"), body...)
+	case Trailing:
+		body = append(body, "<!-- served by fake-proxy -->\n"...)
+	}
 	w.Header().Set("Content-Type", "application/json")
-	s.reply(w, rec, status, []byte(mustJSON(v)+"\n"))
+	s.reply(w, rec, status, body)
 }
 
 func (s *Server) reply(w http.ResponseWriter, rec *Request, status int, body []byte) {
@@ -681,14 +827,22 @@ func (s *Server) reply(w http.ResponseWriter, rec *Request, status int, body []b
 	w.Write(body)
 }
 
-// trickle sends a correct JSON reply one byte at a time.
-func (s *Server) trickle(w http.ResponseWriter, r *http.Request, rec *Request, v any) {
+// trickle sends a correct JSON reply one byte at a time; with stall, it
+// sends the headers and the first half of the reply, then nothing more
+// until the client gives up or the fake closes.
+func (s *Server) trickle(w http.ResponseWriter, r *http.Request, rec *Request, v any, stall bool) {
 	body := []byte(mustJSON(v) + "\n")
 	s.update(rec, func(r *Request) { r.Status = http.StatusOK })
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
+	if stall {
+		w.Write(body[:len(body)/2])
+		rc.Flush()
+		s.wait(r.Context(), 10*time.Minute)
+		return
+	}
 	for i := range body {
 		if _, err := w.Write(body[i : i+1]); err != nil || rc.Flush() != nil {
 			return
@@ -700,15 +854,24 @@ func (s *Server) trickle(w http.ResponseWriter, r *http.Request, rec *Request, v
 }
 
 // reset drops the connection with a TCP RST, without a reply.
-func (s *Server) reset(w http.ResponseWriter) {
+func (s *Server) reset(w http.ResponseWriter) { s.closeConn(w, true) }
+
+// closeConn closes the connection without a reply: with a TCP RST when
+// reset, else with a FIN, as a server that read the whole request and then
+// died does (a closing socket sends RST only when unread data is left).
+func (s *Server) closeConn(w http.ResponseWriter, reset bool) {
 	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		panic(http.ErrAbortHandler) // not hijackable (HTTP/2): abort the stream
 	}
-	if tc, ok := conn.(*net.TCPConn); ok {
+	raw := conn
+	if tc, ok := conn.(*tls.Conn); ok {
+		raw = tc.NetConn() // no close_notify: the peer sees only TCP
+	}
+	if tc, ok := raw.(*net.TCPConn); ok && reset {
 		tc.SetLinger(0)
 	}
-	conn.Close()
+	raw.Close()
 }
 
 // countingReader records how much of a body was read and, with a rate,

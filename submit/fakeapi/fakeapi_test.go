@@ -301,10 +301,19 @@ func TestParseFaults(t *testing.T) {
 	if f.submit(5).JobStatus != "expired" || f.status(2).Kind != ServerError || f.status(7).Kind != Trickle {
 		t.Errorf("%+v", f)
 	}
+	f, err = ParseFaults("1:echo-key=190,2:301=https://x.example:8443/v1,3:not-submitted=rejected,s1:308,s2:other-batch,s3:404,4:reset-early")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.submit(1).Offset != 190 || f.submit(2).Location != "https://x.example:8443/v1" || f.submit(3).JobStatus != "rejected" ||
+		f.status(1).Kind != PermanentRedir || f.status(2).Kind != OtherBatch || f.status(3).Kind != NotFound || f.submit(4).Kind != ResetEarly {
+		t.Errorf("%+v", f)
+	}
 	if f, err := ParseFaults(""); err != nil || len(f.Submit)+len(f.Status) != 0 || f.submit(1).Kind != "" {
 		t.Errorf("empty spec: %+v, %v", f, err)
 	}
-	for _, bad := range []string{"429", "1:teapot", "0:429", "x:429", "3-1:reset", "1:reset=2", "1:429=soon", "s:500"} {
+	for _, bad := range []string{"429", "1:teapot", "0:429", "x:429", "3-1:reset", "1:reset=2", "1:429=soon", "s:500",
+		"1:echo-key=-1", "1:echo-key=far", "1:bom=1"} {
 		if _, err := ParseFaults(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
@@ -339,6 +348,8 @@ func TestCloseReleases(t *testing.T) {
 		{"trickle", Config{Faults: hold(Trickle), TrickleEvery: time.Hour}, false},
 		{"status trickle", Config{Faults: hold(Trickle), TrickleEvery: time.Hour}, true},
 		{"stall", Config{Faults: hold(Stall)}, false},
+		{"stalled reply", Config{Faults: hold(StallReply)}, false},
+		{"stalled status reply", Config{Faults: hold(StallReply)}, true},
 		{"latency", Config{Latency: time.Hour}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -380,7 +391,7 @@ func TestCloseReleases(t *testing.T) {
 			eventually(t, "the request to arrive", func() bool { return len(s.Requests()) == n })
 			s.Close()
 			<-done
-			if r := s.Requests()[n-1]; r.Fault != "" && r.Status != 0 && r.Fault != Trickle {
+			if r := s.Requests()[n-1]; r.Fault != "" && r.Status != 0 && r.Fault != Trickle && r.Fault != StallReply {
 				t.Errorf("held request answered: %+v", r)
 			}
 		})

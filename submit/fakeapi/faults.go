@@ -27,16 +27,41 @@ const (
 	BadJSON          Kind = "bad-json"      // 200 whose body is not JSON (submit: the job was created)
 	NoBatchID        Kind = "no-batch-id"   // submit: 200 without batch_id; the job was created
 	Reset            Kind = "reset"         // connection reset (submit: after part of the body)
-	CreatedReset     Kind = "created-reset" // submit: job created, then the connection reset before any reply
+	ResetEarly       Kind = "reset-early"   // connection reset before any of the body is read; no job
+	CreatedClose     Kind = "created-close" // submit: job created, then the connection closed (FIN) before any reply
 	Hang             Kind = "hang"          // the reply headers never come (submit: body read, no job)
 	Trickle          Kind = "trickle"       // a correct reply whose body comes a byte at a time
+	StallReply       Kind = "stall-reply"   // a correct reply's headers and first bytes, then nothing
 	JobFailed        Kind = "job-failed"    // submit: accepted, but the job's status turns to a failure
 	Stall            Kind = "stall"         // submit: stops reading the body part-way and never answers
+
+	// Replies that are odd but carry what matters (the API documents
+	// strings; real servers and proxies send other things).
+	EchoKey          Kind = "echo-key"           // 401 whose message has the request's key at offset ARG (default 175)
+	TypedFields      Kind = "typed-fields"       // submit: accepted; message is an object, account_id a number
+	NumericID        Kind = "numeric-id"         // submit: accepted; batch_id is a JSON number
+	BOM              Kind = "bom"                // a correct reply that starts with a UTF-8 byte-order mark
+	Trailing         Kind = "trailing"           // a correct reply followed by bytes after the JSON
+	NotSubmitted     Kind = "not-submitted"      // submit: 200 with status ARG (default "error"), a batch_id and a message; no job
+	NotSubmittedNoID Kind = "not-submitted-noid" // submit: the same without a batch_id
+	OtherBatch       Kind = "other-batch"        // status: a completed reply naming another batch_id
+	NotFound         Kind = "404"                // 404 not found (status: the job is gone, e.g. expired)
+
+	// What a proxy or a moved server in front of the API answers.
+	ProxyAuth      Kind = "407"       // 407 Proxy Authentication Required, before the body is read
+	ExpectFailed   Kind = "417"       // 417 Expectation Failed to a request with Expect, before the body is read
+	ProxyTooLarge  Kind = "413-proxy" // submit: nginx's HTML 413 page, before the body is read
+	MovedPermanent Kind = "301"       // 301 to ARG (default the same path on DefaultMovedTo)
+	PermanentRedir Kind = "308"       // 308 to ARG (default the same path on DefaultMovedTo)
 )
 
+// DefaultMovedTo is where 301 and 308 faults point without an argument.
+const DefaultMovedTo = "https://audio-batch.api.fireworks.ai"
+
 var kinds = []Kind{Unauthorized, Forbidden, TooLarge, Unprocessable, RateLimited, RateLimitedDate,
-	ServerError, BadGateway, Unavailable, UnavailableRetry, BadJSON, NoBatchID, Reset, CreatedReset,
-	Hang, Trickle, JobFailed, Stall}
+	ServerError, BadGateway, Unavailable, UnavailableRetry, BadJSON, NoBatchID, Reset, ResetEarly, CreatedClose,
+	Hang, Trickle, StallReply, JobFailed, Stall, EchoKey, TypedFields, NumericID, BOM, Trailing, NotSubmitted,
+	NotSubmittedNoID, OtherBatch, NotFound, ProxyAuth, ExpectFailed, ProxyTooLarge, MovedPermanent, PermanentRedir}
 
 // Fault is one injected fault.
 type Fault struct {
@@ -44,9 +69,15 @@ type Fault struct {
 	// RetryAfter is the Retry-After of 429, 429-date and 503-retry;
 	// default 1s.
 	RetryAfter time.Duration
-	// JobStatus is what a job-failed job's status turns to; default
-	// "failed".
+	// JobStatus is what a job-failed job's status turns to (default
+	// "failed"), or the status a not-submitted reply says (default
+	// "error").
 	JobStatus string
+	// Offset is where echo-key puts the key in its message; default 175.
+	Offset int
+	// Location is where 301 and 308 point; default the request's path on
+	// DefaultMovedTo.
+	Location string
 }
 
 // Faults selects faults by request number: the Nth submit request (POST to
@@ -72,8 +103,9 @@ func pick(m map[int]Fault, n int) Fault {
 // "[s]WHICH:KIND[=ARG]", where WHICH is a request number N, a range N-M or
 // "*" (every request), "s" selects status requests instead of submit
 // requests, and ARG is the Retry-After in seconds (429, 429-date,
-// 503-retry) or the status a job-failed job turns to. For example
-// "1:429=2,3-4:reset,5:created-reset,s2:500,s*:trickle".
+// 503-retry), the status a job-failed job turns to or a not-submitted
+// reply says, the key's offset for echo-key, or the Location of 301 and
+// 308. For example "1:429=2,3-4:reset,5:created-close,s2:500,s*:trickle".
 func ParseFaults(spec string) (Faults, error) {
 	fs := Faults{Submit: map[int]Fault{}, Status: map[int]Fault{}}
 	for _, item := range strings.Split(spec, ",") {
@@ -102,8 +134,16 @@ func ParseFaults(spec string) (Faults, error) {
 					return Faults{}, fmt.Errorf("fault %q: %q is not a number of seconds", item, arg)
 				}
 				f.RetryAfter = time.Duration(secs * float64(time.Second))
-			case JobFailed:
+			case JobFailed, NotSubmitted, NotSubmittedNoID:
 				f.JobStatus = arg
+			case EchoKey:
+				n, err := strconv.Atoi(arg)
+				if err != nil || n < 0 || n > 1<<16 {
+					return Faults{}, fmt.Errorf("fault %q: %q is not an offset (0 to 65536)", item, arg)
+				}
+				f.Offset = n
+			case MovedPermanent, PermanentRedir:
+				f.Location = arg
 			default:
 				return Faults{}, fmt.Errorf("fault %q: %s takes no argument", item, kind)
 			}

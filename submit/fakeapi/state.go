@@ -1,9 +1,12 @@
 package fakeapi
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -35,43 +38,142 @@ func DemoConfig(stateFile string) Config {
 	}
 }
 
-// stateVersion is the format of the state file.
-const stateVersion = 1
+// The state file is a journal: one JSON object per line, appended under a
+// lock file beside it, never rewritten while servers use it. A line is a
+// job as it was made ({"job":{…}}) or a job's status-check count
+// ({"batch_id":"…","polls":3}); the last count of a job wins. A new job or
+// a status check costs one short append, whatever the number of jobs (the
+// whole file was rewritten before, which made a demo of 2,000 files take
+// minutes). Start rewrites a journal that holds mostly superseded counts.
+// A file in the first format (one object, {"version":1,"jobs":[…]}) reads
+// as one line of it.
+type stateLine struct {
+	Job     *Job   `json:"job,omitempty"`
+	BatchID string `json:"batch_id,omitempty"`
+	Polls   int    `json:"polls,omitempty"`
 
-type stateFile struct {
-	Version int   `json:"version"`
-	Jobs    []Job `json:"jobs"`
+	Version int   `json:"version,omitempty"` // the first format
+	Jobs    []Job `json:"jobs,omitempty"`
 }
 
-// loadState reads the jobs of cfg.StateFile into s. A missing file is no
-// jobs; an unreadable one is an error that names it.
+// journal is where this process has read the state file up to.
+type journal struct {
+	fi  os.FileInfo // the file read, to notice it was replaced
+	off int64       // just past the last complete line read
+}
+
+// loadState reads every job of cfg.StateFile into s, under the lock file.
+// A missing file is no jobs; an unreadable line is an error that names the
+// file. A file of the first format, one ending in a torn line (a process
+// killed mid-write) or one of mostly superseded counts is rewritten.
 func (s *Server) loadState() error {
-	jobs, err := readState(s.cfg.StateFile)
+	path := s.cfg.StateFile
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("fake API state file %s: %w", path, err)
+	}
+	fl := flock.New(path+".lock", flock.SetPermissions(0o600))
+	if err := fl.Lock(); err != nil {
+		return fmt.Errorf("fake API state file %s: %w", path, err)
+	}
+	defer fl.Unlock()
+	r, err := s.readState(true)
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.mergeLocked(jobs)
+	n := len(s.jobs)
+	s.mu.Unlock()
+	if r.rewrite || r.lines > 2*n+100 {
+		if err := s.writeAllLocked(); err != nil {
+			return fmt.Errorf("fake API state file %s: %w", path, err)
+		}
+	}
 	return nil
 }
 
-func readState(path string) ([]Job, error) {
-	data, err := os.ReadFile(path)
+// stateRead is what a read of the state file found.
+type stateRead struct {
+	lines   int  // lines read
+	rewrite bool // the file should be rewritten: first format, or a torn last line
+}
+
+// readState merges the lines of the state file not read yet into s's jobs.
+// atStart, the caller holds the lock file: a last line without a newline is
+// then the first format's one object, or torn by a process that died, and
+// an unreadable line is an error. Otherwise such lines are left for the
+// next read (another process may be writing them) or skipped.
+func (s *Server) readState(atStart bool) (stateRead, error) {
+	path := s.cfg.StateFile
+	var res stateRead
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return res, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("fake API state file %s: %w", path, err)
+		return res, fmt.Errorf("fake API state file %s: %w", path, err)
 	}
-	var st stateFile
-	if err := json.Unmarshal(data, &st); err != nil {
-		return nil, fmt.Errorf("fake API state file %s is not valid JSON (%v): remove it", path, err)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return res, fmt.Errorf("fake API state file %s: %w", path, err)
 	}
-	if st.Version != stateVersion {
-		return nil, fmt.Errorf("fake API state file %s has version %d, want %d: remove it", path, st.Version, stateVersion)
+	if s.journal.fi == nil || !os.SameFile(s.journal.fi, fi) || fi.Size() < s.journal.off {
+		s.journal = journal{fi: fi} // new, or replaced by a rewrite: read it all
 	}
-	return st.Jobs, nil
+	if _, err := f.Seek(s.journal.off, io.SeekStart); err != nil {
+		return res, fmt.Errorf("fake API state file %s: %w", path, err)
+	}
+	r := bufio.NewReaderSize(f, 64<<10)
+	var jobs []Job
+	polls := map[string]int{}
+	for {
+		line, err := r.ReadBytes('\n')
+		torn := err != nil
+		if torn && (!atStart || len(bytes.TrimSpace(line)) == 0) {
+			break // the end, or a line being written: read it next time
+		}
+		s.journal.off += int64(len(line))
+		res.lines++
+		var l stateLine
+		if err := json.Unmarshal(line, &l); err != nil {
+			switch {
+			case torn:
+				res.rewrite = true // a process died mid-write: drop its line
+				break
+			case atStart:
+				return res, fmt.Errorf("fake API state file %s: line %d is not valid JSON (%v): remove the file", path, res.lines, err)
+			}
+			continue
+		}
+		if l.Version != 0 {
+			if l.Version != 1 {
+				return res, fmt.Errorf("fake API state file %s has version %d, want 1: remove it", path, l.Version)
+			}
+			res.rewrite = true
+		}
+		jobs = append(jobs, l.Jobs...)
+		if l.Job != nil {
+			jobs = append(jobs, *l.Job)
+		}
+		if l.BatchID != "" {
+			polls[l.BatchID] = max(polls[l.BatchID], l.Polls)
+		}
+		if torn {
+			res.rewrite = true // appending would glue the next line to it
+			break
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mergeLocked(jobs)
+	for id, n := range polls {
+		if j, ok := s.jobs[id]; ok && j.Polls < n {
+			j.Polls = n
+		}
+	}
+	return res, nil
 }
 
 // mergeLocked adds jobs to s's; for a job both know, the one checked more
@@ -86,17 +188,26 @@ func (s *Server) mergeLocked(jobs []Job) {
 	}
 }
 
-// saveState writes every job to cfg.StateFile, atomically, merged with what
-// other processes wrote there since (under a lock file beside it), so that
-// two fwbatch --demo processes never lose each other's jobs.
-func (s *Server) saveState() {
-	if s.cfg.StateFile == "" {
+// saveJob appends a new job to the state file.
+func (s *Server) saveJob(j Job) { s.appendState(stateLine{Job: &j}) }
+
+// savePolls appends a job's status-check count to the state file.
+func (s *Server) savePolls(batchID string, polls int) {
+	s.appendState(stateLine{BatchID: batchID, Polls: polls})
+}
+
+// appendState writes one line at the end of the state file, under the lock
+// file beside it, so that lines of two processes never interleave.
+func (s *Server) appendState(l stateLine) {
+	path := s.cfg.StateFile
+	if path == "" {
 		return
 	}
-	s.stateMu.Lock()
-	defer s.stateMu.Unlock()
 	err := func() error {
-		path := s.cfg.StateFile
+		data, err := json.Marshal(l)
+		if err != nil {
+			return err
+		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return err
 		}
@@ -105,42 +216,53 @@ func (s *Server) saveState() {
 			return err
 		}
 		defer fl.Unlock()
-		disk, err := readState(path)
-		if err != nil {
-			disk = nil // an unreadable file is replaced by what this process knows
-		}
-		s.mu.Lock()
-		s.mergeLocked(disk)
-		st := stateFile{Version: stateVersion}
-		for _, j := range s.jobs {
-			st.Jobs = append(st.Jobs, *j)
-		}
-		s.mu.Unlock()
-		slices.SortFunc(st.Jobs, func(a, b Job) int { return a.Created.Compare(b.Created) })
-		data, err := json.Marshal(st)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {
 			return err
 		}
-		return renameio.WriteFile(path, data, 0o600)
+		_, err = f.Write(append(data, '\n'))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
 	}()
 	if err != nil && s.cfg.Log != nil {
-		fmt.Fprintf(s.cfg.Log, "fake API state file %s: %v\n", s.cfg.StateFile, err)
+		fmt.Fprintf(s.cfg.Log, "fake API state file %s: %v\n", path, err)
 	}
 }
 
-// reloadState picks up jobs other processes saved; it reports whether
-// batchID is known afterwards.
+// writeAllLocked rewrites the state file as one line per job, atomically.
+// The caller holds the lock file and has read the file to its end.
+func (s *Server) writeAllLocked() error {
+	s.mu.Lock()
+	jobs := make([]Job, 0, len(s.jobs))
+	for _, j := range s.jobs {
+		jobs = append(jobs, *j)
+	}
+	s.mu.Unlock()
+	slices.SortFunc(jobs, func(a, b Job) int { return a.Created.Compare(b.Created) })
+	var buf bytes.Buffer
+	for i := range jobs {
+		data, err := json.Marshal(stateLine{Job: &jobs[i]})
+		if err != nil {
+			return err
+		}
+		buf.Write(append(data, '\n'))
+	}
+	return renameio.WriteFile(s.cfg.StateFile, buf.Bytes(), 0o600)
+}
+
+// reloadState picks up jobs other processes saved since the last read; it
+// reports whether batchID is known afterwards.
 func (s *Server) reloadState(batchID string) bool {
 	if s.cfg.StateFile == "" {
 		return false
 	}
-	jobs, err := readState(s.cfg.StateFile)
-	if err != nil {
+	if _, err := s.readState(false); err != nil {
 		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mergeLocked(jobs)
 	_, ok := s.jobs[batchID]
 	return ok
 }

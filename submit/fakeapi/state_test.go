@@ -102,10 +102,74 @@ func TestStateFile(t *testing.T) {
 		t.Errorf("the job the second server made is lost")
 	}
 
-	os.WriteFile(path, []byte("{not json"), 0o600)
+	os.WriteFile(path, []byte("{not json\n"), 0o600)
 	err := New(Config{StateFile: path}).Start()
-	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "remove it") {
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "remove the file") {
 		t.Errorf("corrupt state file: %v", err)
+	}
+}
+
+// TestStateFileIsAJournal: a new job and a status check each append one
+// short line; nothing already written is rewritten (the whole file was,
+// per job and per check, which made a demo of 2,000 files take minutes).
+// A line torn by a process that died is dropped at the next start, and a
+// file of the first format is read and rewritten.
+func TestStateFileIsAJournal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fake-jobs.json")
+	s := start(t, Config{StateFile: path, Polls: 1000})
+	read := func() []byte {
+		t.Helper()
+		data, err := os.ReadFile(path)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		return data
+	}
+	var ids []string
+	var account string
+	before := read()
+	for i := range 50 {
+		id, acct := submitted(t, s, key)
+		ids, account = append(ids, id), acct
+		after := read()
+		if !strings.HasPrefix(string(after), string(before)) {
+			t.Fatalf("job %d rewrote the state file", i+1)
+		}
+		if grew := len(after) - len(before); grew > 4096 {
+			t.Fatalf("job %d added %d bytes", i+1, grew)
+		}
+		before = after
+	}
+	get(t, s.URL()+"/v1/accounts/"+account+"/batch_job/"+ids[0], key)
+	after := read()
+	if !strings.HasPrefix(string(after), string(before)) || len(after)-len(before) > 100 {
+		t.Fatalf("a status check wrote %d bytes, or rewrote the file", len(after)-len(before))
+	}
+	s.Close()
+
+	// A process killed mid-write leaves a torn last line.
+	os.WriteFile(path, append(after, []byte(`{"job":{"BatchID":"tor`)...), 0o600)
+	again := start(t, Config{StateFile: path, Polls: 1000})
+	if j, ok := again.Job(ids[0]); !ok || j.Polls != 1 || len(again.Jobs()) != 50 {
+		t.Fatalf("after a torn line: %d jobs, first %+v", len(again.Jobs()), j)
+	}
+	if data := read(); !strings.HasSuffix(string(data), "}\n") {
+		t.Fatalf("the torn line is still there: %q", data[max(0, len(data)-80):])
+	}
+	again.Close()
+
+	// The first format: one object with every job.
+	j, _ := again.Job(ids[1])
+	legacy, _ := json.Marshal(map[string]any{"version": 1, "jobs": []Job{j}})
+	os.WriteFile(path, legacy, 0o600)
+	old := start(t, Config{StateFile: path, Polls: 1000})
+	if _, ok := old.Job(ids[1]); !ok {
+		t.Fatal("a job of the first format was not read")
+	}
+	submitted(t, old, key)
+	old.Close()
+	if n := len(start(t, Config{StateFile: path}).Jobs()); n != 2 {
+		t.Fatalf("%d jobs after a new one in a file of the first format, want 2", n)
 	}
 }
 

@@ -48,8 +48,9 @@ type verbose struct {
 }
 
 // render returns the content type and the serialized result for a job
-// with the given fields, as the synchronous API would answer it.
-func render(task string, fields map[string]string) (contentType, body string) {
+// with the given fields, as the synchronous API would answer it, for a file
+// in which the fake "hears" the sentences of script.
+func render(task string, fields map[string]string, script []string) (contentType, body string) {
 	diarize, _ := parseBool(fields["diarize"])
 	grans := fields["timestamp_granularities"]
 	words := strings.Contains(grans, "word")

@@ -5,6 +5,7 @@
 // (never the Authorization header's value: its SHA-256).
 //
 //	fakeapi -addr 127.0.0.1:0 -key '' -polls 2 -delay 5s -latency 100ms -read-rate 1000000 -faults '2:429,5:reset,s1:500'
+//	fakeapi -tls -tls-cert /tmp/fake.pem   # then SSL_CERT_FILE=/tmp/fake.pem trusts it
 package main
 
 import (
@@ -40,12 +41,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&cfg.ReadRate, "read-rate", 0, "read upload bodies at most this many bytes per second (0: no limit)")
 	fs.StringVar(&faults, "faults", "", `faults by request number, e.g. "2:429,3-4:reset,s1:500" (see fakeapi.ParseFaults)`)
 	fs.BoolVar(&cfg.NoHash, "nohash", false, "count uploaded bytes without hashing them (benchmarks)")
+	fs.BoolVar(&cfg.TLS, "tls", false, "serve HTTPS with a self-signed certificate made at start (trusted by no one unless told)")
+	certOut := fs.String("tls-cert", "", "with -tls: write the certificate (PEM) to this file, for SSL_CERT_FILE")
 	quiet := fs.Bool("quiet", false, "do not log requests to stderr")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "fakeapi: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if *certOut != "" && !cfg.TLS {
+		fmt.Fprintln(stderr, "fakeapi: -tls-cert needs -tls")
 		return 2
 	}
 	var err error
@@ -61,6 +68,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := s.Start(); err != nil {
 		fmt.Fprintln(stderr, "fakeapi:", err)
 		return 1
+	}
+	if *certOut != "" {
+		if err := os.WriteFile(*certOut, s.CertPEM(), 0o644); err != nil {
+			fmt.Fprintln(stderr, "fakeapi:", err)
+			s.Close()
+			return 1
+		}
 	}
 	fmt.Fprintln(stdout, s.URL())
 	<-ctx.Done()

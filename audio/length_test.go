@@ -1,0 +1,43 @@
+package audio_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/fwbatch/fwbatch/audio"
+)
+
+func TestLengthJSON(t *testing.T) {
+	type row struct {
+		Duration audio.Length `json:"duration_s"`
+		Omitted  audio.Length `json:"omitted,omitzero"`
+	}
+	for _, tc := range []struct {
+		l    audio.Length
+		want string
+	}{
+		{audio.KnownLength(3*time.Second + 1500*time.Microsecond), `{"duration_s":3.002}`},
+		{audio.KnownLength(0), `{"duration_s":0}`},
+		{audio.Length{}, `{"duration_s":null}`},
+		{audio.KnownLength(-time.Second), `{"duration_s":null}`},
+	} {
+		b, err := json.Marshal(row{Duration: tc.l})
+		if err != nil || string(b) != tc.want {
+			t.Errorf("%v: %s, %v; want %s", tc.l, b, err, tc.want)
+		}
+		var back row
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if back.Duration.IsKnown() != tc.l.IsKnown() {
+			t.Errorf("%s read back as %v", b, back.Duration)
+		}
+	}
+	var r row
+	for _, bad := range []string{`{"duration_s":-1}`, `{"duration_s":"3"}`, `{"duration_s":1e300}`} {
+		if err := json.Unmarshal([]byte(bad), &r); err == nil {
+			t.Errorf("%s was accepted", bad)
+		}
+	}
+}

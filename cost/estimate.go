@@ -1,0 +1,56 @@
+package cost
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Estimate is what a batch of audio is expected to cost: the known minutes
+// at the model's price. It is always an estimate, shown as one ("≈ $0.10"),
+// and never a reason to refuse a submission.
+type Estimate struct {
+	Model string
+	Price Price
+	// USD is the cost of the audio whose length is known.
+	USD float64
+	// Known is false when there is nothing to go on: no price for the
+	// model, or no file with a known length.
+	Known bool
+	// AtLeast is set when some lengths are unknown: the cost is USD or more.
+	AtLeast bool
+	priced  bool // the table had a price for Model
+}
+
+// Estimate prices total at model's batch price.
+func (t Table) Estimate(model string, total Total) Estimate {
+	price, ok := t.Price(model)
+	e := Estimate{Model: model, Price: price, priced: ok}
+	if !ok || total.Files > 0 && total.Unknown == total.Files {
+		return e
+	}
+	e.Known, e.AtLeast = true, total.Unknown > 0
+	e.USD = total.Known.Minutes() * price.PerMinute
+	return e
+}
+
+// String is the estimate as the UI and the command line show it: "≈ $0.10",
+// "≥ $0.10" when some lengths are unknown, "?" when it cannot be made.
+func (e Estimate) String() string {
+	switch {
+	case !e.Known:
+		return Unknown
+	case e.AtLeast:
+		return "≥ " + usd(e.USD)
+	}
+	return "≈ " + usd(e.USD)
+}
+
+// Basis says what the estimate rests on, to show beside it: "estimate:
+// whisper-v3 at $0.0009 per audio minute (…source…)", or why there is none.
+func (e Estimate) Basis() string {
+	if !e.priced {
+		return fmt.Sprintf("no price known for model %q: add it under \"prices\" in the config file", e.Model)
+	}
+	return fmt.Sprintf("estimate: %s at $%s per audio minute (%s)", e.Model,
+		strconv.FormatFloat(e.Price.PerMinute, 'f', -1, 64), e.Price.Source)
+}
