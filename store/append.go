@@ -289,7 +289,7 @@ func (s *Store) headVersion(f *os.File, fi os.FileInfo) (version int, unreadable
 			unreadable = true
 			continue
 		}
-		switch class, _ := dec.decode(l.data, &ev, nil); class {
+		switch class, _ := dec.decode(l.data, &ev); class {
 		case lineEvent, lineNewer:
 			*c = headCache{fi: fi, off: l.start, line: append(slices.Clone(l.data), '\n'), version: ev.V}
 			return ev.V, false, nil
@@ -384,7 +384,7 @@ func encodeEvents(evs []Event) ([][]byte, error) {
 		if len(line)-1 > maxLine {
 			return nil, invalid("%d bytes encoded, more than a history line may hold (%d)", len(line)-1, maxLine)
 		}
-		if class, reason := dec.decode(line[:len(line)-1], &back, nil); class != lineEvent {
+		if class, reason := dec.decode(line[:len(line)-1], &back); class != lineEvent {
 			return nil, invalid("would not read back (%s)", reason)
 		}
 		lines = append(lines, line)

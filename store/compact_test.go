@@ -232,7 +232,7 @@ func FuzzLoadAndCompact(f *testing.F) {
 			}
 			var ev Event
 			body := bytes.TrimSuffix(l, []byte("\n"))
-			if class, _ := newDecoder().decode(body, &ev, nil); class == lineBad || (l[len(l)-1] != '\n' && class != lineBlank) {
+			if class, _ := newDecoder().decode(body, &ev); class == lineBad || (l[len(l)-1] != '\n' && class != lineBlank) {
 				unreadable = append(append(unreadable, body...), '\n')
 			}
 		}

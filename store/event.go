@@ -37,7 +37,9 @@ const (
 )
 
 // Event is one line of the history file. Fields not used by a kind are
-// omitted from the JSON.
+// omitted from the JSON. Lines are written and read through these struct
+// tags alone (encoding/json writes, goccy/go-json reads, see decoder): a
+// new optional field is one field here with a `json:"name,omitempty"` tag.
 type Event struct {
 	V    int       `json:"v"`
 	Kind Kind      `json:"kind"`

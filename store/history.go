@@ -238,13 +238,6 @@ func (h *History) Get(id string) *Submission {
 	return nil
 }
 
-func (h *History) knownID(id []byte) (string, bool) {
-	if i, ok := h.index[string(id)]; ok {
-		return h.subs[i].ID, true
-	}
-	return "", false
-}
-
 // Len is the number of submissions, hidden ones included.
 func (h *History) Len() int { return len(h.subs) }
 

@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"time"
 )
 
 // maxLine bounds the bytes kept in memory for one line. Append never writes
@@ -117,7 +116,7 @@ func (h *History) scanSerial(r io.Reader, bufSize int64) (end int64, err error) 
 		}
 		class, reason := lineBad, tooLongReason
 		if l.complete && !l.tooLong {
-			class, reason = h.dec.decode(l.data, &h.ev, h)
+			class, reason = h.dec.decode(l.data, &h.ev)
 		}
 		h.take(&l, class, reason, &h.ev)
 	}
@@ -172,13 +171,12 @@ const (
 )
 
 type batch struct {
-	buf    []byte // the lines' bytes, one after the other
-	lines  []batchLine
-	evs    []Event     // decoded, one per line
-	mtimes []time.Time // what evs[i].MTime points to
-	ready  chan struct{}
-	err    error // reading stopped here
-	end    int64 // where reading stopped
+	buf   []byte // the lines' bytes, one after the other
+	lines []batchLine
+	evs   []Event // decoded, one per line
+	ready chan struct{}
+	err   error // reading stopped here
+	end   int64 // where reading stopped
 }
 
 type batchLine struct {
@@ -192,7 +190,7 @@ type batchLine struct {
 func (h *History) scanParallel(r io.Reader) (end int64, err error) {
 	free := make(chan *batch, maxInFlight)
 	for range maxInFlight {
-		free <- &batch{evs: make([]Event, batchLines), mtimes: make([]time.Time, batchLines)}
+		free <- &batch{evs: make([]Event, batchLines)}
 	}
 	ordered := make(chan *batch, maxInFlight)
 	work := make(chan *batch, maxInFlight)
@@ -240,12 +238,7 @@ func (h *History) scanParallel(r io.Reader) (end int64, err error) {
 						bl.class, bl.reason = lineBad, tooLongReason
 						continue
 					}
-					ev := &b.evs[i]
-					bl.class, bl.reason = d.decode(b.buf[bl.from:bl.to], ev, nil)
-					if ev.MTime != nil {
-						b.mtimes[i] = *ev.MTime
-						ev.MTime = &b.mtimes[i]
-					}
+					bl.class, bl.reason = d.decode(b.buf[bl.from:bl.to], &b.evs[i])
 				}
 				close(b.ready)
 			}
