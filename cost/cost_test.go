@@ -159,3 +159,29 @@ func TestTotal(t *testing.T) {
 		}
 	}
 }
+
+func TestPlan(t *testing.T) {
+	table := cost.Defaults()
+	p := table.Plan("whisper-v3", []cost.File{
+		{Name: "a.flac", Size: 1000, Length: known(40 * time.Minute)},
+		{Name: "b.mp3", Size: 500, Length: audio.Length{}},
+		{Name: "c.wav", Size: 24, Length: known(20 * time.Minute)},
+	})
+	if p.Bytes != 1524 || p.Total.Files != 3 || p.Total.Unknown != 1 || p.Total.Known != time.Hour {
+		t.Errorf("totals: %d bytes, %+v", p.Bytes, p.Total)
+	}
+	if got := p.Estimate.String(); got != "≥ $0.05" {
+		t.Errorf("the plan's estimate is %q, want ≥ $0.05 (one length unknown)", got)
+	}
+	for i, want := range []string{"≈ $0.04", "?", "≈ $0.02"} {
+		if got := p.Items[i].Estimate.String(); got != want {
+			t.Errorf("%s: %q, want %q", p.Items[i].Name, got, want)
+		}
+	}
+	if !cost.Defaults().Plan("whisper-v3", nil).Estimate.Known || (cost.Table{}).Plan("whisper-v3", nil).Estimate.Known {
+		t.Error("an empty plan is $0.00 with a price, unknown without one")
+	}
+	if !(cost.Table{}).IsZero() || cost.Defaults().IsZero() {
+		t.Error("IsZero")
+	}
+}

@@ -30,7 +30,7 @@ type Table struct {
 // and that is what fwbatch's jobs pay: the table holds list × 0.6.
 const (
 	batchDiscount = 0.40
-	defaultSource = "Fireworks list price from fireworks.ai/pricing, recorded 2026-11-30, less the 40% batch discount"
+	defaultSource = "fireworks.ai/pricing list price of 2026-11-30, less the 40% batch discount"
 )
 
 var listPerMinute = map[string]float64{
@@ -90,3 +90,6 @@ func (t Table) Price(model string) (Price, bool) {
 	p, ok := t.prices[model]
 	return p, ok
 }
+
+// IsZero reports whether t knows no prices (the zero Table).
+func (t Table) IsZero() bool { return len(t.prices) == 0 }
