@@ -185,3 +185,31 @@ func TestPlan(t *testing.T) {
 		t.Error("IsZero")
 	}
 }
+
+func TestBytes(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 17115: "16.7 KiB", 420 << 20: "420.0 MiB", 3 << 40: "3.0 TiB"} {
+		if got := cost.Bytes(n); got != want {
+			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestEstimatePlus(t *testing.T) {
+	table := cost.Defaults()
+	hour := cost.Sum(known(time.Hour))
+	v3, turbo := table.Estimate("whisper-v3", hour), table.Estimate("whisper-v3-turbo", hour)
+	for _, tc := range []struct {
+		name string
+		e    cost.Estimate
+		want string
+	}{
+		{"both known", v3.Plus(turbo), "≈ $0.09"},
+		{"a lower bound", v3.Plus(table.Estimate("whisper-v3", cost.Sum(known(time.Hour), audio.Length{}))), "≥ $0.11"},
+		{"a model without a price", v3.Plus(table.Estimate("whisper-v9", hour)), "≥ $0.05"},
+		{"nothing known", table.Estimate("whisper-v9", hour).Plus(table.Estimate("whisper-v3", cost.Sum(audio.Length{}))), "?"},
+	} {
+		if got := tc.e.String(); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

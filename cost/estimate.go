@@ -29,7 +29,7 @@ func (t Table) Estimate(model string, total Total) Estimate {
 		return e
 	}
 	e.Known, e.AtLeast = true, total.Unknown > 0
-	e.USD = total.Known.Minutes() * price.PerMinute
+	e.USD = roundPrice(total.Known.Minutes() * price.PerMinute) // to the nano-dollar: no float noise in JSON
 	return e
 }
 
@@ -53,4 +53,17 @@ func (e Estimate) Basis() string {
 	}
 	return fmt.Sprintf("estimate: %s at $%s per audio minute (%s)", e.Model,
 		strconv.FormatFloat(e.Price.PerMinute, 'f', -1, 64), e.Price.Source)
+}
+
+// Plus adds two estimates, of other models or months, into one for a total:
+// the known amounts added up, at least that when either is a lower bound or
+// cannot be made (no price, no known length). Its Basis is meaningless: give
+// each part's.
+func (e Estimate) Plus(o Estimate) Estimate {
+	return Estimate{
+		USD:     roundPrice(e.USD + o.USD),
+		Known:   e.Known || o.Known,
+		AtLeast: e.AtLeast || o.AtLeast || !e.Known || !o.Known,
+		priced:  e.priced && o.priced,
+	}
 }

@@ -59,8 +59,8 @@ func Defaults() Table {
 	return t
 }
 
-// roundPrice drops the float noise of list × 0.6 (0.0009 rather than
-// 0.0008999999999999999).
+// roundPrice drops float noise, to the nano-dollar: 0.0009 rather than
+// 0.0008999999999999999 for list × 0.6.
 func roundPrice(usd float64) float64 { return math.Round(usd*1e9) / 1e9 }
 
 // WithOverrides returns t with the batch prices in overrides (model → US
