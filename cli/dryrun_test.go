@@ -60,7 +60,7 @@ func TestDryRun(t *testing.T) {
 			t.Errorf("line %d: %q, want the cells %q", i+2, got[i+1], want)
 		}
 	}
-	contains(t, "the basis", got[5], "estimate: whisper-v3 at $0.0009 per audio minute (fireworks.ai/pricing", "not included: the diarization surcharge")
+	contains(t, "the basis", got[5], "estimate: whisper-v3 at $0.0009 per audio minute (fireworks.ai/pricing", "not included: diarization surcharge, taxes")
 	contains(t, "stderr", res.errOut, "dry run: nothing was uploaded or recorded")
 	if n := len(h.fake.Requests()); n != 0 {
 		t.Errorf("the fake got %d requests", n)

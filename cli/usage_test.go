@@ -89,7 +89,7 @@ func TestUsage(t *testing.T) {
 	contains(t, "stdout", res.out,
 		"estimate: whisper-v3 at $0.0009 per audio minute (fireworks.ai/pricing",
 		"estimate: whisper-v3-turbo at $0.00054 per audio minute",
-		"not included: the diarization surcharge",
+		"not included: diarization surcharge, taxes",
 		"lengths measured now: 2 submissions recorded without one",
 		"≥: the length of 2 files is unknown")
 

@@ -51,7 +51,17 @@ func (e Estimate) Basis() string {
 	if !e.priced {
 		return fmt.Sprintf("no price known for model %q: add it under \"prices\" in the config file", e.Model)
 	}
-	return fmt.Sprintf("estimate: %s at $%s per audio minute (%s)", e.Model,
+	return "estimate: " + e.PriceText()
+}
+
+// PriceText is the price the estimate rests on and where it comes from:
+// "whisper-v3 at $0.0009 per audio minute (…source…)", or why there is
+// none. Basis is this labelled as an estimate.
+func (e Estimate) PriceText() string {
+	if !e.priced {
+		return e.Basis()
+	}
+	return fmt.Sprintf("%s at $%s per audio minute (%s)", e.Model,
 		strconv.FormatFloat(e.Price.PerMinute, 'f', -1, 64), e.Price.Source)
 }
 

@@ -30,7 +30,7 @@ type Table struct {
 // and that is what fwbatch's jobs pay: the table holds list × 0.6.
 const (
 	batchDiscount = 0.40
-	defaultSource = "fireworks.ai/pricing list price of 2026-11-30, less the 40% batch discount"
+	defaultSource = "fireworks.ai/pricing list price of 2026-11-30, less 40% for batch"
 )
 
 var listPerMinute = map[string]float64{
@@ -41,7 +41,7 @@ var listPerMinute = map[string]float64{
 // NotIncluded names the charges an estimate leaves out, for the UI and the
 // command line to show beside it.
 var NotIncluded = []string{
-	"the diarization surcharge (speaker labels)",
+	"diarization surcharge",
 	"taxes",
 }
 

@@ -288,7 +288,7 @@ func (s *detailsScreen) fields(sub *store.Submission) [][2]string {
 	}
 	f = append(f,
 		[2]string{"Submitted", sub.Started.Local().Format("2006-01-02 15:04:05")},
-		[2]string{"Size", humanBytes(sub.Size)},
+		[2]string{"Size", humanBytes(sub.Size) + " · " + lengthDetail(sub)},
 		[2]string{"Task", sub.Task},
 		[2]string{"Endpoint", sub.Endpoint + " (" + sub.Model + ")"},
 	)
@@ -454,3 +454,12 @@ func (s *detailsScreen) transcriptView(sub *store.Submission, h int) string {
 }
 
 func humanBytes(n int64) string { return cost.Bytes(n) }
+
+// lengthDetail is how long a submission's recording plays, as recorded when
+// it was sent.
+func lengthDetail(sub *store.Submission) string {
+	if !sub.Duration.IsKnown() {
+		return "length not recorded"
+	}
+	return cost.Length(sub.Duration) + " long"
+}
