@@ -35,9 +35,9 @@ const (
 )
 
 type fileEntry struct {
-	name string
-	safe string // name as shown: escapes and control characters visible (termsafe)
-	path string
+	name  string
+	safe  string // name as shown: escapes and control characters visible (termsafe)
+	path  string
 	kind  entryKind
 	size  int64
 	mtime time.Time // of a regular file: its length is read again when it changes
