@@ -35,13 +35,14 @@ const (
 )
 
 type fileEntry struct {
-	name  string
-	safe  string // name as shown: escapes and control characters visible (termsafe)
-	path  string
-	kind  entryKind
-	size  int64
+	name string
+	safe string // name as shown: escapes and control characters visible (termsafe)
+	path string
+	kind entryKind
+	size int64
+	note string // why it cannot be chosen
+
 	mtime time.Time // of a regular file: its length is read again when it changes
-	note  string    // why it cannot be chosen
 }
 
 // dirListedMsg is the result of reading a folder (in a command).
