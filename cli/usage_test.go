@@ -113,3 +113,21 @@ func TestUsage(t *testing.T) {
 		t.Errorf("a bad --since: exit %d: %s", res.code, res.errOut)
 	}
 }
+
+// TestCompleteSince: --since offers this month and the eleven before it,
+// newest first, and no file names.
+func TestCompleteSince(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, fakeapi.Config{})
+	got, _ := h.completions("usage", "--since", "")
+	now := time.Now()
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.Local)
+	if len(got) != 12 || got[0] != now.Format("2006-01") || got[11] != first.AddDate(0, -11, 0).Format("2006-01") {
+		t.Errorf("--since offers %v", got)
+	}
+	for _, m := range got {
+		if _, err := parseSince(m); err != nil {
+			t.Errorf("--since offers %q, which it refuses: %v", m, err)
+		}
+	}
+}
