@@ -261,7 +261,7 @@ func (r *runner) printUsage(rows []usageRow, measuredNow int) {
 			measuredNow, plural(measuredNow, "submission"))
 	}
 	if all.Unknown > 0 {
-		fmt.Fprintf(r.stdout, "≥: the length of %d %s is unknown (not recorded, and the file is gone or changed since): the figures are at least these\n",
+		fmt.Fprintf(r.stdout, "≥: the length of %d %s is unknown (its headers do not say, or it was not recorded and the file has gone or changed): the figures are at least these\n",
 			all.Unknown, plural(all.Unknown, "file"))
 	}
 }

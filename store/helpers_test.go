@@ -17,7 +17,7 @@ func sampleEvents(i int, t0 time.Time) []Event {
 	return []Event{
 		{V: FormatVersion, Kind: KindStarted, ID: id, Time: at(0), Host: "box", PID: 4242,
 			File: fmt.Sprintf("/home/user/recordings/2026/meeting-%06d.flac", i), Size: 123456789, MTime: &mtime,
-			Task: "transcribe", Endpoint: "audio-prod", Model: "whisper-v3", DurationS: 3723.456,
+			Task: "transcribe", Endpoint: "audio-prod", Model: "whisper-v3",
 			Options: map[string]string{"response_format": "verbose_json", "diarize": "true", "language": "en", "timestamp_granularities": "word"}},
 		{V: FormatVersion, Kind: KindSubmitted, ID: id, Time: at(time.Second), Host: "box", PID: 4242,
 			BatchID: fmt.Sprintf("batch-%016x", i), AccountID: "acct-1234", EndpointID: "audio-prod"},

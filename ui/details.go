@@ -459,7 +459,7 @@ func humanBytes(n int64) string { return cost.Bytes(n) }
 // it was sent.
 func lengthDetail(sub *store.Submission) string {
 	if !sub.Duration.IsKnown() {
-		return "length not recorded"
+		return "length unknown"
 	}
 	return cost.Length(sub.Duration) + " long"
 }
