@@ -10,6 +10,7 @@ import (
 
 	"github.com/fwbatch/fwbatch/audio"
 	"github.com/fwbatch/fwbatch/cost"
+	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/submit"
 )
 
@@ -80,7 +81,7 @@ func (s *formScreen) estimateLines() []string {
 	basis := est.PriceText() + "; " + cost.NotIncludedText()
 	switch {
 	case s.sh.deps.PricesProblem != "":
-		amount, basis = "no estimate", s.sh.deps.PricesProblem
+		amount, basis = "no estimate", termsafe.Line(s.sh.deps.PricesProblem) // it names the config file
 	case !est.Known:
 		amount = "no estimate"
 	}
