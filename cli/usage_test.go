@@ -46,11 +46,17 @@ func TestUsage(t *testing.T) {
 	}
 	sept := time.Date(2026, 9, 10, 12, 0, 0, 0, time.UTC)
 	for i, f := range []struct {
-		path string
-		size int64
-	}{{old, 17115}, {changed, 1234}, {filepath.Join(h.dir, "gone.wav"), 27320}, {old, 17115}} {
+		path  string
+		size  int64
+		mtime time.Time
+	}{
+		{old, 17115, mtime},
+		{changed, 17115, mtime.Add(-time.Hour)}, // the same size, another mtime: the file changed since
+		{filepath.Join(h.dir, "gone.wav"), 27320, mtime},
+		{old, 17115, mtime},
+	} {
 		id := "old-" + string(rune('a'+i))
-		mt := mtime
+		mt := f.mtime
 		for _, ev := range []store.Event{
 			{Kind: store.KindStarted, ID: id, Time: sept, File: f.path, Size: f.size, MTime: &mt, Task: "transcribe", Endpoint: "audio-prod"},
 			{Kind: store.KindSubmitted, ID: id, Time: sept, BatchID: "batch-" + id, AccountID: "acct"},
