@@ -461,13 +461,7 @@ func (s *formScreen) view() string {
 	head := fmt.Sprintf("%s %d file(s): %s", st.Title.Render("Submit"), len(names), strings.Join(names, ", "))
 	b.WriteString(truncate(head, s.w))
 	b.WriteByte('\n')
-	est := s.estimateLines()
-	for i := range s.estimateHeight() {
-		if i < len(est) {
-			b.WriteString(est[i])
-		}
-		b.WriteByte('\n')
-	}
+	b.WriteString(s.estimateBlock())
 	switch {
 	case s.problem != "":
 		b.WriteString(truncate(st.Err.Render(st.G.Cross+" "+s.problem), s.w))

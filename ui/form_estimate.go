@@ -55,6 +55,20 @@ func (s *formScreen) model() string {
 	return submit.ModelFor(s.endpoint)
 }
 
+// estimateBlock is estimateLines as estimateHeight lines, each ending in a
+// newline: the form below does not move as the lines come and go.
+func (s *formScreen) estimateBlock() string {
+	var b strings.Builder
+	est := s.estimateLines()
+	for i := range s.estimateHeight() {
+		if i < len(est) {
+			b.WriteString(est[i])
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
 // estimateLines are the form's account of what it would send: the figures
 // on one line, then what the estimate rests on, wrapped to at most
 // basisLines lines.
