@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -40,6 +41,8 @@ type fileEntry struct {
 	kind entryKind
 	size int64
 	note string // why it cannot be chosen
+
+	mtime time.Time // of a regular file: its length is read again when it changes
 }
 
 // dirListedMsg is the result of reading a folder (in a command).
@@ -71,6 +74,8 @@ type filesScreen struct {
 
 	marked map[string]int64 // path → size, across folders
 	order  []string         // marking order
+
+	lengths fileLengths // how long the audio files play (files_duration.go)
 
 	path    textinput.Model
 	editing bool // typing a path (:)
@@ -162,7 +167,7 @@ func readDir(dir string) ([]fileEntry, error) {
 				e.kind, e.note = entryErr, ierr.Error()
 				break
 			}
-			e.size = info.Size()
+			e.size, e.mtime = info.Size(), info.ModTime()
 			e.kind = entryOther
 			if isAudioName(e.name) {
 				e.kind = entryAudio
@@ -328,7 +333,10 @@ func (s *filesScreen) update(msg tea.Msg) tea.Cmd {
 				break
 			}
 		}
-		return note
+		// Names and sizes are drawn now; the lengths fill in as they are read.
+		return tea.Batch(note, s.measureNext())
+	case filesLengthsMsg:
+		return s.gotLengths(msg)
 	case tea.KeyPressMsg:
 		switch {
 		case s.editing:
@@ -609,12 +617,8 @@ func (s *filesScreen) view() string {
 	g := st.G
 	var b strings.Builder
 	var marked string
-	if n := len(s.order); n > 0 {
-		var total int64
-		for _, p := range s.order {
-			total += s.marked[p]
-		}
-		marked = st.Marked.Render(fmt.Sprintf("  %d marked (%s)", n, humanBytes(total)))
+	if len(s.order) > 0 {
+		marked = st.Marked.Render("  " + s.markedSummary())
 	}
 	// The end of the folder's path says where one is: a long one gives way
 	// from its start.
@@ -666,7 +670,7 @@ func (s *filesScreen) view() string {
 		b.WriteString("\n\n" + st.Muted.Render("  (empty: ← goes to the parent folder, : types a path)"))
 	}
 	sizeW := 10
-	nameW := max(s.w-sizeW-6, 8)
+	nameW := max(s.w-sizeW-lengthW-7, 8)
 	for i := s.offset; i < len(s.shown) && i < s.offset+lh; i++ {
 		e := &s.entries[s.shown[i]]
 		mark := "  "
@@ -689,7 +693,8 @@ func (s *filesScreen) view() string {
 		case entryErr:
 			size = "error"
 		}
-		line := mark + pad(name, nameW) + " " + padLeft(size, sizeW)
+		length := padLeft(s.lengthCell(e), lengthW)
+		line := mark + pad(name, nameW) + " " + length + " " + padLeft(size, sizeW)
 		b.WriteByte('\n')
 		if i == s.cursor {
 			b.WriteString(truncate(st.Selected.Render(g.Cursor+" "+line), s.w))
@@ -697,7 +702,7 @@ func (s *filesScreen) view() string {
 		}
 		switch e.kind {
 		case entryDir:
-			line = mark + st.Dir.Render(pad(name, nameW)) + " " + padLeft(size, sizeW)
+			line = mark + st.Dir.Render(pad(name, nameW)) + " " + length + " " + padLeft(size, sizeW)
 		case entryAudio:
 			if _, ok := s.marked[e.path]; ok {
 				line = st.Marked.Render(line)

@@ -243,11 +243,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// Results of a screen's own commands go to that screen, focused or not:
 	// a folder listed while the form was open is Files' all the same.
 	switch msg.(type) {
-	case dirListedMsg:
+	case dirListedMsg, filesLengthsMsg:
 		return m, m.updateFiles(msg)
 	case transcriptMsg:
 		return m, m.details.update(msg)
-	case filesCheckedMsg:
+	case filesCheckedMsg, formLengthsMsg:
 		if m.form == nil {
 			return m, nil
 		}
