@@ -334,9 +334,11 @@ var skimPrefix = []byte(`{"v":1,"kind":"`)
 // skimmed's fields; any other line, and any line with an escape, it leaves
 // to the decoder.
 //
-// It is hand-written because shell completion must answer within 100 ms:
-// goccy/go-json, decoding only skimmed's fields, takes half as much CPU
-// again as this walk on the same pieces (BenchmarkSkim100k, store/README.md).
+// It is hand-written because shell completion must answer within 100 ms on
+// two cores, and goccy/go-json cannot: decoding only skimmed's fields, in
+// skimLine's place in the same rounds of BenchmarkSkim100k, Skim took
+// 150 ms to skimLine's 92 (medians of 8, 290 ms of CPU to 177), 1.6 to 1.7
+// times the CPU in every round (store/README.md, Skim).
 //
 // It reads what the decoder reads from every line Append writes, and
 // refuses every line cut short (a torn line a later append healed): the
