@@ -85,15 +85,7 @@ func skim(path string, read skimFunc, pieceSize int64) ([]Brief, error) {
 	if err != nil {
 		return nil, fmt.Errorf("history file %s: %w", path, err)
 	}
-	run := &skimRun{pieces: make([]skimPiece, len(bounds)-1)}
-	for i := range run.pieces {
-		run.pieces[i] = skimPiece{start: bounds[i], end: bounds[i+1]}
-	}
-	run.free = make(chan []skimmed, len(run.pieces))
-	// Lines as Append writes them take about 800 bytes per submission:
-	// sized for a little more, the Briefs and the index never grow.
-	n := fi.Size() / 700
-	run.sf = skimFolder{index: make(map[string]int32, n), briefs: make([]Brief, 0, n), hasOutcome: make([]bool, 0, n)}
+	run := newSkimRun(bounds)
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(run.pieces)) {
 		wg.Go(func() {
@@ -169,6 +161,20 @@ type skimRun struct {
 	folded int // how many pieces are folded
 	sf     skimFolder
 	err    error // the first piece that could not be read ends the fold
+}
+
+// newSkimRun makes the run of a file cut at bounds.
+func newSkimRun(bounds []int64) *skimRun {
+	run := &skimRun{pieces: make([]skimPiece, len(bounds)-1)}
+	for i := range run.pieces {
+		run.pieces[i] = skimPiece{start: bounds[i], end: bounds[i+1]}
+	}
+	run.free = make(chan []skimmed, len(run.pieces))
+	// Lines as Append writes them take about 800 bytes per submission:
+	// sized for a little more, the Briefs and the index never grow.
+	n := bounds[len(bounds)-1] / 700
+	run.sf = skimFolder{index: make(map[string]int32, n), briefs: make([]Brief, 0, n), hasOutcome: make([]bool, 0, n)}
+	return run
 }
 
 // skimPiece is a part of the file that starts at the start of a line, and

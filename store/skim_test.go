@@ -281,6 +281,35 @@ func fill(t *testing.T, p any, like reflect.Type) {
 	}
 }
 
+// TestSkimFoldsPiecesLeftBehind: a reader done with a piece while another
+// is folding leaves it to that one; if that one has just looked and lets
+// go without it, the next reader done folds it, and foldRest the last.
+func TestSkimFoldsPiecesLeftBehind(t *testing.T) {
+	t.Parallel()
+	run := newSkimRun([]int64{0, 10, 20, 30})
+	for i, kind := range []Kind{KindStarted, KindSubmitted, KindHidden} {
+		run.pieces[i].evs = []skimmed{{Kind: kind, ID: "a", File: "/a.wav", BatchID: "b"}}
+	}
+	run.mu.Lock() // another reader, folding
+	run.done(&run.pieces[0])
+	run.mu.Unlock() // and gone without piece 0
+	if run.folded != 0 {
+		t.Fatalf("%d pieces folded while another reader held the fold", run.folded)
+	}
+	run.done(&run.pieces[1])
+	if run.folded != 2 {
+		t.Fatalf("the next reader done folded %d pieces, want 2", run.folded)
+	}
+	run.mu.Lock()
+	run.done(&run.pieces[2])
+	run.mu.Unlock()
+	run.foldRest()
+	want := Brief{ID: "a", File: "/a.wav", BatchID: "b", Outcome: OutcomeSubmitted, Hidden: true}
+	if run.folded != 3 || len(run.sf.briefs) != 1 || run.sf.briefs[0] != want {
+		t.Errorf("folded %d pieces into %+v, want 3 into %+v", run.folded, run.sf.briefs, want)
+	}
+}
+
 // writeRandomHistory writes n submissions' events of every kind, every
 // field of Event set or left out at random, shuffled the way several
 // processes would interleave them, with lines cut short and lines written
