@@ -123,6 +123,127 @@ func TestCompleteIDs(t *testing.T) {
 	}
 }
 
+// TestCompleteIDsNotFoundAndUnknown: a job the server said it does not
+// know (a check got a 404) is not pending, so status does not offer it
+// first, and says "not found"; an upload whose reply named a job without
+// confirming it (unknown, with the batch id) is offered, pending first, as
+// `fwbatch status` would check it.
+func TestCompleteIDsNotFoundAndUnknown(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, fakeapi.Config{})
+	notFound := job(2, "b.wav", "batch-b")
+	notFound = append(notFound, store.Event{Kind: store.KindStatus, ID: localID(2), HTTPStatus: 404, Message: "no such batch job"})
+	unknown := []store.Event{
+		{Kind: store.KindStarted, ID: localID(3), File: "/rec/c.wav"},
+		{Kind: store.KindUnknown, ID: localID(3), HTTPStatus: 200, Message: `status "weird"`, BatchID: "batch-c", AccountID: "acct"},
+	}
+	writeHistory(t, h.hist,
+		job(1, "a.wav", "batch-a", "processing"),
+		notFound,
+		unknown,
+		job(4, "d.wav", "batch-d", "completed"),
+	)
+	values, descs := h.completions("status", "")
+	if want := []string{"batch-c", "batch-a", "batch-d", "batch-b"}; !slices.Equal(values, want) {
+		t.Errorf("status: %v, want %v", values, want)
+	}
+	if want := []string{"c.wav, unknown", "a.wav, processing", "d.wav, completed", "b.wav, not found"}; !slices.Equal(descs, want) {
+		t.Errorf("status descriptions: %q, want %q", descs, want)
+	}
+	values, _ = h.completions("result", "")
+	if want := []string{"batch-d", "batch-c", "batch-b", "batch-a"}; !slices.Equal(values, want) {
+		t.Errorf("result: %v, want %v", values, want)
+	}
+}
+
+// TestCompletionJudgesAsLoad: for jobs in every state a history can tell,
+// completion offers, ranks and describes each from what store.Skim reads
+// exactly as from what Load folds: a rule of submit's that read a field a
+// Brief does not carry would fail here.
+func TestCompletionJudgesAsLoad(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "history.jsonl")
+	outcomes := []store.Kind{store.KindSubmitted, store.KindUnknown, store.KindFailed, store.KindInterrupted, ""}
+	checks := [][]store.Event{
+		nil,
+		{{Kind: store.KindStatus, Status: "processing"}},
+		{{Kind: store.KindStatus, Status: "COMPLETED", ResultPath: "/r.json"}},
+		{{Kind: store.KindStatus, Status: "completed"}},
+		{{Kind: store.KindStatus, Status: "failed", ResultPath: "/r.json"}, {Kind: store.KindStatus, Status: "expired"}},
+		{{Kind: store.KindStatus, HTTPStatus: 404, Message: "gone"}},
+		{{Kind: store.KindStatus, HTTPStatus: 404}, {Kind: store.KindStatus, Status: "processing"}},
+		{{Kind: store.KindStatus, HTTPStatus: 500, Status: "processing"}},
+	}
+	var subs [][]store.Event
+	n := 0
+	for _, outcome := range outcomes {
+		for ids := range 4 {
+			for _, check := range checks {
+				for _, hidden := range []bool{false, true} {
+					n++
+					id := fmt.Sprintf("20261128T1400%02d.%06dZ-abcdef", n/1000, n)
+					evs := []store.Event{{Kind: store.KindStarted, ID: id, File: fmt.Sprintf("/rec/%d.wav", n)}}
+					if outcome != "" {
+						ev := store.Event{Kind: outcome, ID: id}
+						if ids&1 != 0 {
+							ev.BatchID = fmt.Sprint("batch-", n)
+						}
+						if ids&2 != 0 {
+							ev.AccountID = "acct"
+						}
+						evs = append(evs, ev)
+					}
+					for _, c := range check {
+						c.ID = id
+						evs = append(evs, c)
+					}
+					if hidden {
+						evs = append(evs, store.Event{Kind: store.KindHidden, ID: id})
+					}
+					subs = append(subs, evs)
+				}
+			}
+		}
+	}
+	writeHistory(t, path, subs...)
+	st, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := st.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	briefs, err := store.Skim(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := h.Submissions()
+	if len(briefs) != len(full) {
+		t.Fatalf("Skim read %d submissions, Load %d", len(briefs), len(full))
+	}
+	offered := 0
+	for i, s := range full {
+		b := briefs[i].Submission()
+		if (s.Hidden || s.BatchID == "") != (b.Hidden || b.BatchID == "") {
+			t.Errorf("%s: offered from Load %v, from Skim %v", s.ID, !s.Hidden && s.BatchID != "", !b.Hidden && b.BatchID != "")
+		}
+		if s.Hidden || s.BatchID == "" {
+			continue
+		}
+		offered++
+		if pendingFirst(s) != pendingFirst(&b) || doneFirst(s) != doneFirst(&b) ||
+			statusWord(s) != statusWord(&b) || displayName(s) != displayName(&b) {
+			t.Errorf("%s: from Load %v %v %q %q, from Skim %v %v %q %q", s.ID,
+				pendingFirst(s), doneFirst(s), statusWord(s), displayName(s),
+				pendingFirst(&b), doneFirst(&b), statusWord(&b), displayName(&b))
+		}
+	}
+	if offered == 0 {
+		t.Fatal("no job offered: the history tests nothing")
+	}
+}
+
 // TestCompleteIDsMany: one TAB offers at most maxIDCompletions ids, and
 // then also what all the matches share, so that the shell never completes
 // into the newest ones and hides the rest.

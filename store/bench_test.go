@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	gojson "github.com/goccy/go-json"
 )
 
 // go test -run '^$' -bench . -benchtime 20x ./store
@@ -203,13 +206,57 @@ func BenchmarkRefresh100k(b *testing.B) {
 
 // BenchmarkSkim100k is what shell completion pays to read the history: it
 // must stay well under 100 ms (cli's BenchmarkCompleteIDs adds the rest).
+// Each round runs Skim, and then Skim with goccy/go-json in skimLine's
+// place (skimLineLibrary), so that both see the same load on a shared
+// machine; with the garbage collector off, as in a completion process.
 func BenchmarkSkim100k(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "history.jsonl")
 	writeSampleHistory(b, path, 100_000)
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	var wall, cpu [2]time.Duration
 	for b.Loop() {
-		briefs, err := Skim(path)
-		if err != nil || len(briefs) != 100_000 || briefs[7].BatchID == "" || briefs[7].ResultPath == "" {
-			b.Fatal(err, len(briefs))
+		for i, read := range []skimFunc{(*skimReader).skimLine, skimLineLibrary} {
+			start, cpu0 := time.Now(), cpuTime(b)
+			briefs, err := skim(path, read, 2<<20)
+			wall[i] += time.Since(start)
+			cpu[i] += cpuTime(b) - cpu0
+			if err != nil || len(briefs) != 100_000 || briefs[7].BatchID == "" || briefs[7].ResultPath == "" {
+				b.Fatal(err, len(briefs))
+			}
+			b.StopTimer()
+			debug.FreeOSMemory() // a completion process starts with none of it
+			b.StartTimer()
 		}
 	}
+	per := func(d time.Duration) float64 { return d.Seconds() * 1000 / float64(b.N) }
+	b.ReportMetric(per(wall[0]), "skimLine-ms/op")
+	b.ReportMetric(per(cpu[0]), "skimLine-cpu-ms/op")
+	b.ReportMetric(per(wall[1]), "library-ms/op")
+	b.ReportMetric(per(cpu[1]), "library-cpu-ms/op")
+	b.ReportMetric(float64(cpu[1])/float64(cpu[0]), "library/skimLine-cpu")
+}
+
+// skimJSON is the part of a line skimLine reads, for goccy/go-json.
+type skimJSON struct {
+	V          int    `json:"v"`
+	Kind       Kind   `json:"kind"`
+	ID         string `json:"id"`
+	File       string `json:"file"`
+	BatchID    string `json:"batch_id"`
+	AccountID  string `json:"account_id"`
+	Status     string `json:"status"`
+	ResultPath string `json:"result_path"`
+	HTTPStatus int    `json:"http_status"`
+}
+
+// skimLineLibrary is skimLine done by goccy/go-json, decoding only what
+// skimLine reads: the library Skim would use if it were fast enough.
+func skimLineLibrary(sr *skimReader, line []byte, ev *skimmed) bool {
+	var e skimJSON
+	if gojson.Unmarshal(line, &e) != nil || e.V != FormatVersion || e.ID == "" || !e.Kind.valid() {
+		return false
+	}
+	*ev = skimmed{Kind: e.Kind, ID: e.ID, File: e.File, BatchID: e.BatchID, AccountID: sr.dec.intern(e.AccountID),
+		Status: sr.dec.intern(e.Status), ResultPath: e.ResultPath, HTTPStatus: e.HTTPStatus}
+	return true
 }

@@ -261,7 +261,8 @@ func (h *History) apply(ev *Event, line int32) {
 	i, ok := h.index[ev.ID]
 	if !ok {
 		i = int32(len(h.subs))
-		h.subs = append(h.subs, &Submission{ID: ev.ID, Started: ev.Time, Host: ev.Host, PID: ev.PID, Outcome: OutcomeUnknown})
+		s := newSubmission(ev)
+		h.subs = append(h.subs, &s)
 		h.state = append(h.state, subState{epoch: h.epoch})
 		h.index[ev.ID] = i
 		h.state[i].keep[kFirst] = line
@@ -270,7 +271,21 @@ func (h *History) apply(ev *Event, line int32) {
 		h.subs[i] = &c
 		h.state[i].epoch = h.epoch
 	}
-	s, st := h.subs[i], &h.state[i]
+	foldEvent(h.subs[i], &h.state[i], ev, line)
+}
+
+// newSubmission is the Submission an id's first event makes, before that
+// event is folded into it.
+func newSubmission(ev *Event) Submission {
+	return Submission{ID: ev.ID, Started: ev.Time, Host: ev.Host, PID: ev.PID, Outcome: OutcomeUnknown}
+}
+
+// foldEvent applies one event, read from line, to its submission s and its
+// state st. These are the rules of Submission's comment, written only
+// here: Load and Skim both fold with them. Skim keeps only a Brief's
+// fields between events (it folds into Brief.Submission), so a rule must
+// not read another field of s to set one of a Brief's.
+func foldEvent(s *Submission, st *subState, ev *Event, line int32) {
 	k := &st.keep
 	k[kLast] = line
 	switch ev.Kind {
@@ -293,13 +308,13 @@ func (h *History) apply(ev *Event, line int32) {
 	case KindSubmitted:
 		k[kOutcome] = line
 		s.Outcome, st.hasOutcome = OutcomeSubmitted, true
-		h.applyJob(s, k, ev, line)
+		foldJob(s, k, ev, line)
 	case KindFailed, KindUnknown, KindInterrupted:
 		k[kOutcome], k[kHTTPStatus], k[kMessage] = line, line, line
 		s.Outcome, st.hasOutcome = Outcome(ev.Kind), true
 		s.HTTPStatus, s.Message = ev.HTTPStatus, ev.Message
 		if ev.Kind == KindUnknown {
-			h.applyJob(s, k, ev, line)
+			foldJob(s, k, ev, line)
 		}
 	case KindStatus:
 		k[kStatus], k[kMessage] = line, line
@@ -316,8 +331,8 @@ func (h *History) apply(ev *Event, line int32) {
 	s.Updated = ev.Time
 }
 
-// applyJob takes the job's ids from ev, each only when it has one.
-func (h *History) applyJob(s *Submission, k *keepers, ev *Event, line int32) {
+// foldJob takes the job's ids from ev, each only when it has one.
+func foldJob(s *Submission, k *keepers, ev *Event, line int32) {
 	if ev.BatchID != "" {
 		s.BatchID, k[kBatchID] = ev.BatchID, line
 	}

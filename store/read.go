@@ -39,6 +39,12 @@ func newLineReader(r io.Reader, off int64, size int) *lineReader {
 	return &lineReader{r: bufio.NewReaderSize(r, size), off: off}
 }
 
+// reset makes lr read r, which starts at offset off, with the same buffer.
+func (lr *lineReader) reset(r io.Reader, off int64) {
+	lr.r.Reset(r)
+	lr.off = off
+}
+
 // next returns the next line, or io.EOF when there is none. A last line
 // without a newline comes back with complete false.
 func (lr *lineReader) next() (rawLine, error) {
