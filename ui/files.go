@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -34,12 +35,13 @@ const (
 )
 
 type fileEntry struct {
-	name string
-	safe string // name as shown: escapes and control characters visible (termsafe)
-	path string
-	kind entryKind
-	size int64
-	note string // why it cannot be chosen
+	name  string
+	safe  string // name as shown: escapes and control characters visible (termsafe)
+	path  string
+	kind  entryKind
+	size  int64
+	mtime time.Time // of an audio file: what tells it unchanged (files_state.go)
+	note  string    // why it cannot be chosen
 }
 
 // dirListedMsg is the result of reading a folder (in a command).
@@ -77,6 +79,8 @@ type filesScreen struct {
 
 	filter    textinput.Model
 	filtering bool // typing into the filter (/); its value stays applied after
+
+	states fileStates // what the history holds of each audio file (files_state.go)
 }
 
 func newFilesScreen(sh *shared, dir string) *filesScreen {
@@ -162,7 +166,7 @@ func readDir(dir string) ([]fileEntry, error) {
 				e.kind, e.note = entryErr, ierr.Error()
 				break
 			}
-			e.size = info.Size()
+			e.size, e.mtime = info.Size(), info.ModTime()
 			e.kind = entryOther
 			if isAudioName(e.name) {
 				e.kind = entryAudio
@@ -231,11 +235,12 @@ func (s *filesScreen) keys() help.KeyMap {
 		return bindings{short: []key.Binding{enter, esc, k.ForceQuit}, full: [][]key.Binding{{enter, esc}, {k.ForceQuit}}}
 	}
 	markAll := key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "mark/unmark all audio"))
+	markNotDone, hideDone := s.stateKeys()
 	return bindings{
 		short: []key.Binding{k.Mark, k.Open, k.Parent, k.Filter, k.TypePath, k.ToHistory, k.Help, k.Quit},
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-			{k.Mark, markAll, k.Open, k.Parent},
+			{k.Mark, markAll, markNotDone, hideDone, k.Open, k.Parent},
 			{k.Filter, k.TypePath, k.ShowAll, k.ToHistory},
 			{k.LogOpen, k.Uploads, k.APIKey},
 			{k.Help, k.Quit, k.ForceQuit},
@@ -253,6 +258,9 @@ func (s *filesScreen) rebuild() {
 			continue
 		}
 		if q != "" && !strings.Contains(strings.ToLower(e.name), q) {
+			continue
+		}
+		if s.hidden(&e) {
 			continue
 		}
 		s.shown = append(s.shown, i)
@@ -328,7 +336,9 @@ func (s *filesScreen) update(msg tea.Msg) tea.Cmd {
 				break
 			}
 		}
-		return note
+		return tea.Batch(note, s.annotate())
+	case fileStatesMsg:
+		return s.takeStates(msg)
 	case tea.KeyPressMsg:
 		switch {
 		case s.editing:
@@ -410,6 +420,10 @@ func (s *filesScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		return emit(gotoHistoryMsg{})
 	case msg.String() == "a":
 		s.markAll()
+	case msg.String() == "n":
+		s.markNotDone()
+	case msg.String() == "d":
+		s.toggleHideDone()
 	case key.Matches(msg, k.Mark):
 		if e := s.current(); e != nil {
 			s.toggle(e)
@@ -650,6 +664,7 @@ func (s *filesScreen) view() string {
 		if q := s.filter.Value(); q != "" {
 			info = fmt.Sprintf("%d match /%s (esc clears)", len(s.shown), termsafe.Line(q))
 		}
+		info += s.statesInfo()
 		if len(s.shown) > s.listHeight() {
 			info += fmt.Sprintf(" · %d/%d", s.cursor+1, len(s.shown))
 		}
@@ -666,7 +681,8 @@ func (s *filesScreen) view() string {
 		b.WriteString("\n\n" + st.Muted.Render("  (empty: ← goes to the parent folder, : types a path)"))
 	}
 	sizeW := 10
-	nameW := max(s.w-sizeW-6, 8)
+	stateW := s.stateWidth()
+	nameW := max(s.w-sizeW-stateW-6, 8)
 	for i := s.offset; i < len(s.shown) && i < s.offset+lh; i++ {
 		e := &s.entries[s.shown[i]]
 		mark := "  "
@@ -689,7 +705,8 @@ func (s *filesScreen) view() string {
 		case entryErr:
 			size = "error"
 		}
-		line := mark + pad(name, nameW) + " " + padLeft(size, sizeW)
+		cell, state := s.stateCell(e)
+		line := mark + pad(name, nameW) + pad(cell, stateW) + " " + padLeft(size, sizeW)
 		b.WriteByte('\n')
 		if i == s.cursor {
 			b.WriteString(truncate(st.Selected.Render(g.Cursor+" "+line), s.w))
@@ -697,10 +714,12 @@ func (s *filesScreen) view() string {
 		}
 		switch e.kind {
 		case entryDir:
-			line = mark + st.Dir.Render(pad(name, nameW)) + " " + padLeft(size, sizeW)
+			line = mark + st.Dir.Render(pad(name, nameW)) + pad("", stateW) + " " + padLeft(size, sizeW)
 		case entryAudio:
 			if _, ok := s.marked[e.path]; ok {
 				line = st.Marked.Render(line)
+			} else if cell != "" {
+				line = mark + pad(name, nameW) + s.stateStyle(state, pad(cell, stateW)) + " " + padLeft(size, sizeW)
 			}
 		default:
 			line = st.Muted.Render(line)
