@@ -75,7 +75,7 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 			m.compacted, m.reading = true, true
 			next = m.reader.compact
 		}
-		return tea.Batch(next, m.pollNow(now), m.details.loadIfSaved(), m.historyRead(msg.submissions())), true
+		return tea.Batch(next, m.pollNow(now), m.details.loadIfSaved(), m.historyRead(msg.submissions(), msg.index)), true
 	case compactedMsg:
 		switch rep := msg.report; {
 		case msg.err != nil:
@@ -114,7 +114,7 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		var read tea.Cmd
 		if msg.all != nil {
-			read = m.historyRead(msg.all)
+			read = m.historyRead(msg.all, nil)
 		}
 		return tea.Batch(cmd, m.pollNow(now), m.details.loadIfSaved(), read), true
 	case watchTickMsg:

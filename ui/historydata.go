@@ -246,6 +246,7 @@ type historyLoadedMsg struct {
 	rows      *historyRows        // the read, prepared in the command
 	subs      []store.Submission  // or bare submissions (tests), prepared in Update
 	all       []*store.Submission // the read as the store gives it, for recognising files (recordings)
+	index     *lazyIndex          // of all, being built while the rows are prepared
 	report    store.Report
 	elsewhere map[string]bool
 	err       error
@@ -266,6 +267,10 @@ func (r *historyReader) load() tea.Msg {
 	}
 	r.h = h
 	all := h.Submissions()
+	// Files waits for this index to show its states: built on the other
+	// core while the rows are prepared, it is ready when they are.
+	index := &lazyIndex{subs: all}
+	go index.get()
 	rows := make([]*histRow, len(all))
 	r.stamp = make(map[string]subStamp, len(all))
 	r.uploading = map[string]owner{}
@@ -275,7 +280,7 @@ func (r *historyReader) load() tea.Msg {
 		r.note(s)
 	}
 	p := prepareRows(rows)
-	return historyLoadedMsg{rows: &p, all: all, report: h.Report(), elsewhere: r.liveOwners()}
+	return historyLoadedMsg{rows: &p, all: all, index: index, report: h.Report(), elsewhere: r.liveOwners()}
 }
 
 // prepared is the read as the UI keeps it.

@@ -29,9 +29,13 @@ func newRecordings(st *store.Store) *recordings {
 }
 
 // update takes a new read of the history: the submissions, a snapshot the
-// reader's command made (store.Submission values never change).
-func (r *recordings) update(subs []*store.Submission) {
-	r.ix = &lazyIndex{subs: subs}
+// reader's command made (store.Submission values never change), and their
+// index if one is being built already.
+func (r *recordings) update(subs []*store.Submission, ix *lazyIndex) {
+	if ix == nil {
+		ix = &lazyIndex{subs: subs}
+	}
+	r.ix = ix
 	r.gen++
 }
 
@@ -70,8 +74,8 @@ func (l *lazyCache) get() *recording.Cache {
 
 // historyRead takes a new read of the history and has the screens that
 // show what it holds of files look again.
-func (m *Model) historyRead(all []*store.Submission) tea.Cmd {
-	m.sh.rec.update(all)
+func (m *Model) historyRead(all []*store.Submission, ix *lazyIndex) tea.Cmd {
+	m.sh.rec.update(all, ix)
 	var form tea.Cmd
 	if m.form != nil && m.page == pageForm {
 		form = m.form.historyRead()
