@@ -75,7 +75,13 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 			m.compacted, m.reading = true, true
 			next = m.reader.compact
 		}
-		return tea.Batch(next, m.pollNow(now), m.details.loadIfSaved(), m.historyRead(msg.submissions(), msg.index)), true
+		var read tea.Cmd
+		if !msg.announced {
+			read = m.historyRead(msg.submissions(), nil)
+		}
+		return tea.Batch(next, m.pollNow(now), m.details.loadIfSaved(), read), true
+	case historySnapshotMsg:
+		return tea.Batch(m.historyRead(msg.all, msg.index), msg.rows), true
 	case compactedMsg:
 		switch rep := msg.report; {
 		case msg.err != nil:

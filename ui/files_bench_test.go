@@ -24,7 +24,8 @@ import (
 // through Update, and the commands those return, until every file's state
 // is known. Reported: the first frame (it must not wait: it shows the
 // listing, or "reading the folder…"), the time until every state is
-// shown, and the CPU time of the whole (every goroutine). warm: the
+// shown, of which the history's read (History's cost, paid anyway), and
+// the CPU time of the whole (every goroutine). warm: the
 // fingerprint cache knows the moved files (every look after the first);
 // cold: it is gone, and they are read.
 
@@ -52,7 +53,7 @@ func BenchmarkFilesStates10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	deps := Deps{Store: st, StartDir: fx.Folder, PollFirst: time.Hour, PollMax: time.Hour, WatchEvery: time.Hour}
-	open := func(b *testing.B) (first, all time.Duration) {
+	open := func(b *testing.B) (first, read, all time.Duration) {
 		t0 := time.Now()
 		m := New(deps, Options{})
 		run := newCmdRunner()
@@ -69,6 +70,9 @@ func BenchmarkFilesStates10k(b *testing.B) {
 			if msg == nil {
 				continue
 			}
+			if _, ok := msg.(historySnapshotMsg); ok {
+				read = time.Since(t0)
+			}
 			_, cmd := m.Update(msg)
 			run.start(cmd)
 		}
@@ -84,7 +88,7 @@ func BenchmarkFilesStates10k(b *testing.B) {
 		if done != benchdata.InPlace+benchdata.Moved {
 			b.Fatalf("%d files done, want %d", done, benchdata.InPlace+benchdata.Moved)
 		}
-		return first, time.Since(t0)
+		return first, read, time.Since(t0)
 	}
 	for _, warm := range []bool{true, false} {
 		name := "cold"
@@ -93,7 +97,7 @@ func BenchmarkFilesStates10k(b *testing.B) {
 			open(b) // fills the cache
 		}
 		b.Run(name, func(b *testing.B) {
-			var first, all, cpu time.Duration
+			var first, read, all, cpu time.Duration
 			for b.Loop() {
 				if !warm {
 					b.StopTimer()
@@ -101,13 +105,14 @@ func BenchmarkFilesStates10k(b *testing.B) {
 					b.StartTimer()
 				}
 				c0 := cpuTime()
-				f, a := open(b)
+				f, r, a := open(b)
 				cpu += cpuTime() - c0
-				first, all = first+f, all+a
+				first, read, all = first+f, read+r, all+a
 			}
 			n := float64(b.N) * 1e6
 			b.ReportMetric(float64(first)/n, "first-frame-ms")
 			b.ReportMetric(float64(all)/n, "every-state-ms")
+			b.ReportMetric(float64(read)/n, "history-read-ms")
 			b.ReportMetric(float64(cpu)/n, "cpu-ms/op")
 		})
 	}

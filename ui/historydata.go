@@ -246,7 +246,7 @@ type historyLoadedMsg struct {
 	rows      *historyRows        // the read, prepared in the command
 	subs      []store.Submission  // or bare submissions (tests), prepared in Update
 	all       []*store.Submission // the read as the store gives it, for recognising files (recordings)
-	index     *lazyIndex          // of all, being built while the rows are prepared
+	announced bool                // a historySnapshotMsg gave all to recordings already
 	report    store.Report
 	elsewhere map[string]bool
 	err       error
@@ -260,6 +260,15 @@ type historyChangedMsg struct {
 	err       error
 }
 
+// historySnapshotMsg: the history was read; its rows for History are
+// being prepared (rows, the rest of the read, returns historyLoadedMsg).
+// What Files needs comes first: its states do not wait for History's rows.
+type historySnapshotMsg struct {
+	all   []*store.Submission
+	index *lazyIndex
+	rows  tea.Cmd
+}
+
 func (r *historyReader) load() tea.Msg {
 	h, err := r.st.Load()
 	if err != nil {
@@ -267,10 +276,11 @@ func (r *historyReader) load() tea.Msg {
 	}
 	r.h = h
 	all := h.Submissions()
-	// Files waits for this index to show its states: built on the other
-	// core while the rows are prepared, it is ready when they are.
-	index := &lazyIndex{subs: all}
-	go index.get()
+	return historySnapshotMsg{all: all, index: &lazyIndex{subs: all}, rows: func() tea.Msg { return r.prepare(h, all) }}
+}
+
+// prepare shapes a full read for History, in the reader's turn.
+func (r *historyReader) prepare(h *store.History, all []*store.Submission) tea.Msg {
 	rows := make([]*histRow, len(all))
 	r.stamp = make(map[string]subStamp, len(all))
 	r.uploading = map[string]owner{}
@@ -280,7 +290,7 @@ func (r *historyReader) load() tea.Msg {
 		r.note(s)
 	}
 	p := prepareRows(rows)
-	return historyLoadedMsg{rows: &p, all: all, index: index, report: h.Report(), elsewhere: r.liveOwners()}
+	return historyLoadedMsg{rows: &p, all: all, announced: true, report: h.Report(), elsewhere: r.liveOwners()}
 }
 
 // prepared is the read as the UI keeps it.
