@@ -157,6 +157,7 @@ func (r *runner) syncCmd(fs *pflag.FlagSet, g *globalFlags, o *optionFlags, f *s
 		Store: e.store, Options: opts, Formats: formats, Recursive: f.recursive, Out: f.out, Force: f.force,
 		Concurrency: o.concurrency, DryRun: f.dryRun, Wait: f.wait, Watch: f.watch, Settle: f.settle,
 		PollFirst: interval, PollMax: min(interval*maxPollFactor, maxPollWait), Logf: e.logf,
+		Warn: func(w string) { fmt.Fprintln(r.stderr, "fwbatch: warning: "+termsafe.Line(w)) },
 	}
 	if !f.dryRun {
 		if e.apiKey == "" {
@@ -168,6 +169,11 @@ func (r *runner) syncCmd(fs *pflag.FlagSet, g *globalFlags, o *optionFlags, f *s
 		}
 		defer client.CloseIdleConnections()
 		cfg.Client = client
+		// Uploads and checks are recorded: a history that cannot be
+		// written stops the run before anything is sent.
+		if err := e.store.CheckWritable(context.Background()); err != nil {
+			return r.fail(ExitUsage, "nothing sent: %v", err)
+		}
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -53,6 +53,10 @@ type Config struct {
 	ScanEvery time.Duration
 	Now       func() time.Time
 	Logf      func(format string, args ...any) // the debug log
+	// Warn says, in one line, what reading the files beside the work
+	// skipped or found damaged (the history's unreadable lines, the
+	// fingerprint cache, the transcript ledger); nothing is lost.
+	Warn func(string)
 	// Alive is store.ProcessAlive unless a test says otherwise.
 	Alive recording.Alive
 }
@@ -142,6 +146,9 @@ func Run(ctx context.Context, cfg Config, args []string, report func(Report)) (S
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
+	if cfg.Warn == nil {
+		cfg.Warn = func(string) {}
+	}
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = 1
 	}
@@ -170,10 +177,19 @@ func Run(ctx context.Context, cfg Config, args []string, report func(Report)) (S
 		return Summary{}, err
 	}
 	s.hist = h
+	if rep := h.Report(); !rep.Clean() {
+		cfg.Warn(rep.String())
+	}
 	s.index = recording.NewIndex(h.Submissions(), cfg.Alive)
 	s.cache = recording.OpenCache(cfg.Store.Path())
+	if w := s.cache.Warning(); w != "" {
+		cfg.Warn(w)
+	}
 	if s.ledger, err = transcripts.OpenLedger(cfg.Store.Path()); err != nil {
 		return Summary{}, err
+	}
+	if w := s.ledger.Warning(); w != "" {
+		cfg.Warn(w)
 	}
 	defer func() {
 		if err := s.cache.Save(context.Background()); err != nil {
@@ -628,6 +644,9 @@ func (s *syncRun) submitAll(ctx context.Context, files []*file) {
 			}
 			r = Report{State: Skipped, ID: ev.Skipped.ID, BatchID: ev.Skipped.BatchID, AccountID: ev.Skipped.AccountID,
 				Message: "sent meanwhile by another fwbatch as " + orUpload(ev.Skipped)}
+			if ev.Skipped.PID == os.Getpid() && ev.Skipped.Host == hostname() {
+				r.Message = "the same recording as another file of this sync, sent once"
+			}
 		case ev.Outcome == store.KindSubmitted && ev.Err == nil:
 			r = Report{State: Submitted, ID: ev.Item.ID, BatchID: ev.Reply.BatchID, AccountID: ev.Reply.AccountID}
 		default:
