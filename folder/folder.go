@@ -192,9 +192,6 @@ func Run(ctx context.Context, cfg Config, args []string, report func(Report)) (S
 		cfg.Warn(w)
 	}
 	defer func() {
-		if err := s.cache.Save(context.Background()); err != nil {
-			cfg.Logf("sync: %v", err)
-		}
 		if err := s.ledger.Compact(context.Background()); err != nil {
 			cfg.Logf("sync: %v", err)
 		}
@@ -202,12 +199,29 @@ func Run(ctx context.Context, cfg Config, args []string, report func(Report)) (S
 
 	interval := cfg.PollFirst
 	nextCheck := time.Time{} // the first round checks
+	lastErr := ""
 	for round := 1; ; round++ {
 		now := cfg.Now()
 		check := !now.Before(nextCheck)
 		res, err := s.round(ctx, args, check)
-		if err != nil {
+		// What was read is kept after each round: a watch runs for days.
+		if err := s.cache.Save(context.Background()); err != nil {
+			cfg.Logf("sync: %v", err)
+		}
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return s.summary(), nil
+		case err != nil && !cfg.Watch:
 			return s.summary(), err
+		case err != nil:
+			// A watch outlives a folder unmounted for a while, a history
+			// locked by a long compaction: said once, tried again.
+			if err.Error() != lastErr {
+				cfg.Warn(err.Error() + "; trying again")
+			}
+			lastErr = err.Error()
+		default:
+			lastErr = ""
 		}
 		if ctx.Err() != nil || !cfg.Wait && !cfg.Watch || cfg.DryRun {
 			return s.summary(), nil
