@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fwbatch/fwbatch/internal/tmuxtest"
 )
 
 // Issue 9: folder work with `fwbatch sync`, on the built binary against
@@ -424,5 +426,63 @@ func TestTwoSyncsOneHistory(t *testing.T) {
 	}
 	if len(jobs) != 16 || sent != 16 {
 		t.Errorf("jobs of %d recordings, %d submitted lines; want 16 and 16", len(jobs), sent)
+	}
+}
+
+// TestSyncAndUIOneHistory: the UI's form has counted its files as never
+// sent; a sync of the same folder then starts sending them (slowly); the
+// user submits from the form: nothing is sent twice, whether the form saw
+// the sync's uploads (and skipped them) or the upload was stopped at the
+// last moment, under the history's lock.
+func TestSyncAndUIOneHistory(t *testing.T) {
+	t.Parallel()
+	tmuxtest.Require(t)
+	f := startFake(t, "-read-rate", "300000")
+	u := newUser(t, f)
+	dir := recordingsDir(t, 4, 1<<20, 400)
+	s := tmuxtest.Start(t, 100, 30, u.env, u.ui(dir)...)
+	s.WaitText(wait, "rec-03.wav")
+	s.Keys("a")
+	s.WaitText(wait, "4 marked")
+	s.Keys("Enter")
+	s.WaitText(wait, "none of the 4 has a job with these options yet")
+
+	cmd := exec.Command(fwbatch, "sync", "--concurrency", "4", dir)
+	cmd.Env = u.env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) {
+		raw, _ := os.ReadFile(u.historyPath())
+		if bytes.Count(raw, []byte(`"kind":"started"`)) == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sync did not start its 4 uploads\n%s", out.String())
+		}
+	}
+	s.Keys("C-s")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("sync: %v\n%s", err, out.String())
+	}
+	// The UI has had its say: a refusal on the form, or skipped uploads.
+	s.WaitFor(wait, "the form or the uploads to answer", func(scr string) bool {
+		return strings.Contains(scr, "all 4 already submitted") || strings.Contains(scr, "not sent") || strings.Contains(scr, "History")
+	})
+	time.Sleep(500 * time.Millisecond) // anything the UI would send would have reached the fake
+	jobs := f.jobsByContent()
+	if len(jobs) != 4 {
+		t.Errorf("jobs of %d recordings, want 4\n%s\n%s", len(jobs), out.String(), s.Screen())
+	}
+	for sha, n := range jobs {
+		if n != 1 {
+			t.Errorf("recording %s…: %d jobs\n%s", sha[:12], n, s.Screen())
+		}
+	}
+	if n := len(f.requests()); n != 4 {
+		t.Errorf("%d uploads reached the fake, want 4", n)
 	}
 }
