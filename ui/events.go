@@ -60,8 +60,10 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		m.loading, m.reading = false, false
 		if msg.err != nil {
 			m.say(notice{text: msg.err.Error(), kind: noticeErr})
+			m.sh.rec.unreadable = true
 			return m.watch(), true
 		}
+		m.sh.rec.unreadable = false
 		m.hist.replace(msg.prepared(), msg.report)
 		m.hist.elsewhere = msg.elsewhere
 		for _, r := range m.hist.rows {

@@ -279,6 +279,8 @@ func (s *filesScreen) statesInfo() string {
 	fs := &s.states
 	out := ""
 	switch {
+	case s.sh.rec != nil && s.sh.rec.unreadable && s.sh.rec.ix == nil:
+		out = " · states unknown: the history cannot be read"
 	case s.sh.rec == nil || s.sh.rec.ix == nil:
 		out = " · reading the history" + s.sh.st.G.Ellipsis
 	case !fs.done && fs.total > 0:

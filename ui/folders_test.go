@@ -51,6 +51,7 @@ func row(scr, name string) string {
 func TestFilesShowStates(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, fakeapi.Config{Polls: 1000, Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{2: {Kind: fakeapi.Unauthorized}}}})
+	e.deps.PollFirst, e.deps.PollMax = time.Hour, time.Hour // the test says when the job completes
 	// hello.flac was sent from another folder and moved here since; the
 	// wav was refused; the mp3 was never sent.
 	elsewhere := filepath.Join(e.dir, "elsewhere")
@@ -143,7 +144,7 @@ func TestFormCountsAlreadySubmitted(t *testing.T) {
 
 	before := e.fake.SubmitCount()
 	d.key("ctrl+s")
-	d.waitFor("History", 10*time.Second, func(s string) bool { return strings.Contains(s, "History") && strings.Count(s, "submitted") >= 3 })
+	d.waitFor("History", 10*time.Second, func(s string) bool { return strings.Contains(s, "3 submissions") && d.m.uploads.inFlight() == 0 })
 	if n := e.fake.SubmitCount() - before; n != 2 {
 		t.Fatalf("%d files sent, want the 2 not submitted yet", n)
 	}
@@ -164,7 +165,7 @@ func TestFormCountsAlreadySubmitted(t *testing.T) {
 	d.waitFor("the choice", time.Second, func(s string) bool { return strings.Contains(s, "sent again, as new jobs") })
 	before = e.fake.SubmitCount()
 	d.key("ctrl+s")
-	d.waitFor("History", 10*time.Second, func(s string) bool { return strings.Contains(s, "History") && strings.Count(s, "submitted") >= 6 })
+	d.waitFor("History", 10*time.Second, func(s string) bool { return strings.Contains(s, "6 submissions") && d.m.uploads.inFlight() == 0 })
 	if n := e.fake.SubmitCount() - before; n != 3 {
 		t.Fatalf("%d files sent again, want 3", n)
 	}
@@ -194,7 +195,9 @@ func TestFormSkipsWhatAnotherProcessSent(t *testing.T) {
 	other.Append(context.Background(), store.Event{Kind: store.KindStarted, ID: store.NewID(), File: "/drop/copy.wav", Size: info.Size(), MTime: &mt,
 		Fingerprint: fp, Task: o.Task, Endpoint: o.Endpoint, Model: o.Model, Options: o.Extra()})
 	d.key("ctrl+s")
-	d.waitFor("History", 10*time.Second, func(s string) bool { return strings.Contains(s, "History") && strings.Count(s, "◌ submitted") == 2 })
+	d.waitFor("the uploads' end", 10*time.Second, func(s string) bool {
+		return strings.Contains(s, "3 submissions") && d.m.uploads.inFlight() == 0
+	})
 	if n := e.fake.SubmitCount(); n != 2 {
 		t.Fatalf("%d files sent, want 2", n)
 	}

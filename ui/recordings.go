@@ -18,6 +18,9 @@ type recordings struct {
 	ix    *lazyIndex // nil until the history has been read
 	cache *lazyCache
 	gen   int // bumped with every new index: what was judged with an older one is judged again
+	// unreadable: the history could not be read, so no state is known
+	// (the notice line says why).
+	unreadable bool
 }
 
 func newRecordings(st *store.Store) *recordings {
