@@ -259,3 +259,25 @@ func TestVBRIHeader(t *testing.T) {
 		}
 	}
 }
+
+func TestProbeFiles(t *testing.T) {
+	dir := t.TempDir()
+	paths := []string{
+		filepath.Join("..", "testdata", "audio", "speech.flac"),
+		filepath.Join(dir, "missing.wav"),
+		filepath.Join("..", "testdata", "audio", "not-audio.txt"),
+		filepath.Join("..", "testdata", "audio", "hello.wav"),
+	}
+	for _, workers := range []int{0, 1, 3, 10} {
+		got := audio.ProbeFiles(context.Background(), paths, workers)
+		if len(got) != len(paths) {
+			t.Fatalf("%d results for %d files", len(got), len(paths))
+		}
+		for i, want := range []time.Duration{3 * time.Second, -1, -1, 1705 * time.Millisecond} {
+			d, ok := got[i].Info.Length.Duration()
+			if want < 0 && (ok || got[i].Err == nil) || want >= 0 && (!ok || d.Round(time.Millisecond) != want) {
+				t.Errorf("workers %d, %s: %v %v (%v), want %v", workers, filepath.Base(paths[i]), d, ok, got[i].Err, want)
+			}
+		}
+	}
+}

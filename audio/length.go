@@ -25,6 +25,26 @@ func KnownLength(d time.Duration) Length {
 	return Length{d: d, known: true}
 }
 
+// LengthOfSeconds is a Length of secs seconds, rounded to the millisecond,
+// as the history's duration_s holds it. A value no recording has (negative,
+// not a number, more than a year) is unknown: a hand-edited history must
+// not make a total absurd.
+func LengthOfSeconds(secs float64) Length {
+	if math.IsNaN(secs) || secs < 0 || secs > maxSeconds {
+		return Length{}
+	}
+	return KnownLength(time.Duration(math.Round(secs*1000)) * time.Millisecond)
+}
+
+// Seconds is the length in seconds to the millisecond, as duration_s
+// holds it, and whether it is known.
+func (l Length) Seconds() (float64, bool) {
+	if !l.known {
+		return 0, false
+	}
+	return l.d.Round(time.Millisecond).Seconds(), true
+}
+
 // Duration returns the length and whether it is known.
 func (l Length) Duration() (time.Duration, bool) { return l.d, l.known }
 
@@ -38,10 +58,11 @@ func (l Length) IsZero() bool { return !l.known }
 // MarshalJSON writes the length in seconds, to the millisecond, or null when
 // it is unknown: the `duration_s` of fwbatch's JSON output and history.
 func (l Length) MarshalJSON() ([]byte, error) {
-	if !l.known {
+	secs, ok := l.Seconds()
+	if !ok {
 		return []byte("null"), nil
 	}
-	return strconv.AppendFloat(nil, l.d.Round(time.Millisecond).Seconds(), 'f', -1, 64), nil
+	return strconv.AppendFloat(nil, secs, 'f', -1, 64), nil
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.

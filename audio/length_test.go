@@ -41,3 +41,26 @@ func TestLengthJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestLengthOfSeconds(t *testing.T) {
+	for _, tc := range []struct {
+		secs float64
+		want time.Duration
+		ok   bool
+	}{
+		{1.70475, 1705 * time.Millisecond, true},
+		{0, 0, true},
+		{3600.0004, time.Hour, true},
+		{-1, 0, false},
+		{1e300, 0, false},
+		{366*24*3600 + 1, 0, false},
+	} {
+		l := audio.LengthOfSeconds(tc.secs)
+		if d, ok := l.Duration(); d != tc.want || ok != tc.ok {
+			t.Errorf("LengthOfSeconds(%v) = %v, %v; want %v, %v", tc.secs, d, ok, tc.want, tc.ok)
+		}
+		if secs, ok := l.Seconds(); ok != tc.ok || ok && audio.LengthOfSeconds(secs) != l {
+			t.Errorf("LengthOfSeconds(%v).Seconds() = %v, %v: does not read back", tc.secs, secs, ok)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/renameio/v2"
 
+	"github.com/fwbatch/fwbatch/cost"
 	"github.com/fwbatch/fwbatch/submit"
 )
 
@@ -18,6 +19,12 @@ import (
 type Config struct {
 	APIKey string      `json:"api_key,omitempty"`
 	Form   *FormValues `json:"form,omitempty"`
+	// Prices are the user's batch prices per model, in US dollars per
+	// audio minute, laid over the defaults (cost.Defaults). They are kept
+	// as written and read by priceTable: a bad price spoils the estimates,
+	// never the file, whose other settings (the key, the form values)
+	// still apply.
+	Prices json.RawMessage `json:"prices,omitempty"`
 }
 
 // FormValues are the remembered form choices, named as the API names them.
@@ -57,6 +64,35 @@ func (f *FormValues) options() submit.Options {
 		TimestampGranularities: f.TimestampGranularities, MinSpeakers: f.MinSpeakers, MaxSpeakers: f.MaxSpeakers,
 		VADModel: f.VADModel, AlignmentModel: f.AlignmentModel, Preprocessing: f.Preprocessing,
 	}
+}
+
+// priceTable is the price table estimates use: the defaults with the
+// config file's "prices" laid over them. A price that is not a number of US
+// dollars per audio minute is refused, naming prices.<model> and the file.
+func (c *Config) priceTable(path string) (cost.Table, error) {
+	if len(c.Prices) == 0 {
+		return cost.Defaults(), nil
+	}
+	fail := func(format string, args ...any) (cost.Table, error) {
+		return cost.Table{}, fmt.Errorf("config file %s: %s", path, fmt.Sprintf(format, args...))
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(c.Prices, &raw); err != nil || raw == nil {
+		return fail(`prices: give US dollars per audio minute by model, e.g. "prices": {"whisper-v3": 0.0009}`)
+	}
+	prices := make(map[string]float64, len(raw))
+	for model, v := range raw {
+		var usd float64
+		if err := json.Unmarshal(v, &usd); err != nil {
+			return fail("prices.%s: %s is not a price: give US dollars per audio minute, e.g. 0.0009", model, v)
+		}
+		prices[model] = usd
+	}
+	table, err := cost.Defaults().WithOverrides(prices, "your config file")
+	if err != nil {
+		return fail("%v", err)
+	}
+	return table, nil
 }
 
 // configPath is $XDG_CONFIG_HOME/fwbatch/config.json, or ~/.config/….

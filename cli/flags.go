@@ -121,6 +121,11 @@ var flagValues = map[string][]string{
 	"output-format":           append(slices.Clone(submit.OutputFormats), "all"),
 }
 
+// flagCompletions complete the flags whose values are not a fixed set.
+var flagCompletions = map[string]cobra.CompletionFunc{
+	"since": completeMonths,
+}
+
 // registerValueCompletions walks the command tree once it is built and
 // lets every flag named in flagValues complete from its values; flags that
 // take free text or a number complete nothing (no file names either).
@@ -131,6 +136,8 @@ func registerValueCompletions(root *cobra.Command) {
 			complete := cobra.FixedCompletions(nil, cobra.ShellCompDirectiveNoFileComp)
 			if values, ok := flagValues[f.Name]; ok {
 				complete = cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveKeepOrder)
+			} else if fn, ok := flagCompletions[f.Name]; ok {
+				complete = fn
 			} else if f.Value.Type() == "bool" || takesFile[f.Name] {
 				return
 			}

@@ -65,6 +65,11 @@ func (r *runner) interactive(cmd *cobra.Command, g *globalFlags, o *optionFlags,
 		Concurrency: o.concurrency,
 		Force:       o.force,
 	}
+	// A bad price leaves the form without an estimate, saying why; it
+	// never keeps the UI from submitting.
+	if deps.Prices, err = e.cfg.priceTable(e.cfgPath); err != nil {
+		deps.PricesProblem = err.Error()
+	}
 	if g.demo {
 		// The demo's choices are the demo's: they never become the real
 		// form defaults of the config file.

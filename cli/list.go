@@ -8,19 +8,22 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fwbatch/fwbatch/audio"
+	"github.com/fwbatch/fwbatch/cost"
 	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 )
 
-const listLong = `Print the history, newest first: when each file was submitted, the file, task,
-endpoint, response format, batch id and status (the upload's outcome until a
+const listLong = `Print the history, newest first: when each file was submitted, the file, how
+long it plays (? when not recorded), task, endpoint, response format, batch id
+and status (the upload's outcome until a
 job exists, then the server's status as last checked; ` + "`fwbatch status`" + ` checks
 again). Entries hidden in the UI are left out unless --all. Lines of the
 history file that cannot be read are reported on stderr in one line, never
 dropped; the list is printed anyway.
 
---json: one object per line with id, time, file, size, task, endpoint, model,
-response_format, options, outcome, batch_id, account_id, endpoint_id,
+--json: one object per line with id, time, file, size, duration_s (seconds, or
+null), task, endpoint, model, response_format, options, outcome, batch_id, account_id, endpoint_id,
 http_status, server_status, status, message, result_path and hidden.
 Exit status: 0, or 2 when the history cannot be read.`
 
@@ -50,6 +53,7 @@ type listLine struct {
 	Time           time.Time         `json:"time"`
 	File           string            `json:"file"`
 	Size           int64             `json:"size"`
+	DurationS      audio.Length      `json:"duration_s"` // null when not recorded
 	Task           string            `json:"task"`
 	Endpoint       string            `json:"endpoint"`
 	Model          string            `json:"model"`
@@ -91,7 +95,7 @@ func (r *runner) listCmd(g *globalFlags, asJSON, all bool) int {
 	if asJSON {
 		for _, s := range subs {
 			printJSON(r.stdout, listLine{
-				ID: s.ID, Time: s.Started.UTC(), File: s.File, Size: s.Size, Task: s.Task, Endpoint: s.Endpoint, Model: s.Model,
+				ID: s.ID, Time: s.Started.UTC(), File: s.File, Size: s.Size, DurationS: s.Duration, Task: s.Task, Endpoint: s.Endpoint, Model: s.Model,
 				ResponseFormat: formatOf(s), Options: s.Options, Outcome: string(s.Outcome),
 				BatchID: s.BatchID, AccountID: s.AccountID, EndpointID: s.EndpointID, HTTPStatus: s.HTTPStatus,
 				ServerStatus: s.ServerStatus, Status: statusWord(s), Message: s.Message, ResultPath: s.ResultPath, Hidden: s.Hidden,
@@ -100,7 +104,7 @@ func (r *runner) listCmd(g *globalFlags, asJSON, all bool) int {
 		return ExitOK
 	}
 	tw := tabwriter.NewWriter(r.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SUBMITTED\tFILE\tTASK\tENDPOINT\tFORMAT\tBATCH ID\tSTATUS")
+	fmt.Fprintln(tw, "SUBMITTED\tFILE\tLENGTH\tTASK\tENDPOINT\tFORMAT\tBATCH ID\tSTATUS")
 	for _, s := range subs {
 		status := statusWord(s)
 		if s.Hidden {
@@ -109,7 +113,7 @@ func (r *runner) listCmd(g *globalFlags, asJSON, all bool) int {
 		// Every cell comes from the history file, which anyone may have
 		// edited, or from a server: made safe for the terminal.
 		cells := []string{s.Started.Local().Format("2006-01-02 15:04"),
-			shown(displayName(s)), orDash(s.Task), orDash(s.Endpoint), formatOf(s), orDash(s.BatchID), status}
+			shown(displayName(s)), cost.Length(s.Duration), orDash(s.Task), orDash(s.Endpoint), formatOf(s), orDash(s.BatchID), status}
 		for i := range cells {
 			cells[i] = termsafe.Line(cells[i])
 		}

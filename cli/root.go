@@ -54,6 +54,7 @@ func (r *runner) newRootCmd() *cobra.Command {
 		r.newResultCmd(&g),
 		r.newListCmd(&g),
 		r.newSyncCmd(&g),
+		r.newUsageCmd(&g),
 		r.newVersionCmd(),
 		r.newManCmd(),
 	)

@@ -333,9 +333,10 @@ func TestList(t *testing.T) {
 		{"b.mp3", "transcribe", "srt", "-", "failed"},
 		{"a.wav", "transcribe", "srt", subs[0].BatchID, "submitted"},
 	} {
+		// The fixtures play for 1.7 s: "2 s" in the LENGTH column.
 		fields := strings.Fields(got[i+1])
-		if len(fields) != 8 || fields[2] != want.file || fields[3] != want.task || fields[4] != "audio-prod" || fields[5] != want.format ||
-			fields[6] != want.batch || fields[7] != want.status {
+		if len(fields) != 10 || fields[2] != want.file || fields[3]+" "+fields[4] != "2 s" || fields[5] != want.task ||
+			fields[6] != "audio-prod" || fields[7] != want.format || fields[8] != want.batch || fields[9] != want.status {
 			t.Errorf("row %d: %q", i+1, got[i+1])
 		}
 	}
@@ -348,6 +349,9 @@ func TestList(t *testing.T) {
 	json.Unmarshal([]byte(got[1]), &v)
 	if v.ID != subs[2].ID || !v.Hidden || v.Task != "translate" || v.File != subs[2].File || v.Outcome != "submitted" || v.Status != "submitted" || v.Size != 5678 {
 		t.Errorf("hidden entry: %+v", v)
+	}
+	if !strings.Contains(got[1], `"duration_s":1.705,`) {
+		t.Errorf("hidden entry: no duration_s 1.705 in %s", got[1])
 	}
 	json.Unmarshal([]byte(got[2]), &v)
 	if v.Outcome != "failed" || v.HTTPStatus != 401 || !strings.Contains(v.Message, "HTTP 401") || v.ResponseFormat != "srt" {
@@ -367,10 +371,11 @@ func TestHelp(t *testing.T) {
 	options := []string{"--task ", "--endpoint ", "--model ", "--response-format ", "--diarize ", "--language ", "--prompt ", "--temperature ",
 		"--timestamp-granularities ", "--min-speakers ", "--max-speakers ", "--vad-model ", "--alignment-model ", "--preprocessing ", "--force "}
 	for cmd, flags := range map[string][]string{
-		"submit": append(append([]string{"-j --json ", "How many files upload at once (4)"}, global...), options...),
+		"submit": append(append([]string{"-j --json ", "--dry-run ", "How many files upload at once (4)"}, global...), options...),
 		"status": append([]string{"--wait ", "-j --json "}, global...),
 		"result": append([]string{"-o --output ", "--force "}, global...),
 		"list":   append([]string{"-j --json ", "--all "}, global...),
+		"usage":  append([]string{"-j --json ", "--since "}, global...),
 	} {
 		res := h.run(cmd, "--help")
 		if res.code != 0 || res.errOut != "" {

@@ -48,7 +48,7 @@ nohup fwbatch submit --diarize --response-format verbose_json --timestamp-granul
 
 func (r *runner) newSubmitCmd(g *globalFlags) *cobra.Command {
 	var o optionFlags
-	var asJSON bool
+	var asJSON, dryRun bool
 	cmd := &cobra.Command{
 		Use:               "submit FILE|DIR...",
 		Short:             "Submit audio files without the UI; one line per file",
@@ -56,10 +56,14 @@ func (r *runner) newSubmitCmd(g *globalFlags) *cobra.Command {
 		Example:           submitExample,
 		ValidArgsFunction: completeAudio,
 		RunE: run(func(cmd *cobra.Command, paths []string) int {
+			if dryRun && len(paths) > 0 {
+				return r.dryRun(cmd.Flags(), &o, asJSON, paths)
+			}
 			return r.submitCmd(cmd.Flags(), g, &o, asJSON, paths)
 		}),
 	}
 	o.register(cmd.Flags())
+	registerDryRun(cmd.Flags(), &dryRun)
 	cmd.Flags().BoolVarP(&asJSON, "json", "j", false, "print one JSON object per file instead of a line of text")
 	return cmd
 }

@@ -159,3 +159,57 @@ func TestTotal(t *testing.T) {
 		}
 	}
 }
+
+func TestPlan(t *testing.T) {
+	table := cost.Defaults()
+	p := table.Plan("whisper-v3", []cost.File{
+		{Name: "a.flac", Size: 1000, Length: known(40 * time.Minute)},
+		{Name: "b.mp3", Size: 500, Length: audio.Length{}},
+		{Name: "c.wav", Size: 24, Length: known(20 * time.Minute)},
+	})
+	if p.Bytes != 1524 || p.Total.Files != 3 || p.Total.Unknown != 1 || p.Total.Known != time.Hour {
+		t.Errorf("totals: %d bytes, %+v", p.Bytes, p.Total)
+	}
+	if got := p.Estimate.String(); got != "≥ $0.05" {
+		t.Errorf("the plan's estimate is %q, want ≥ $0.05 (one length unknown)", got)
+	}
+	for i, want := range []string{"≈ $0.04", "?", "≈ $0.02"} {
+		if got := p.Items[i].Estimate.String(); got != want {
+			t.Errorf("%s: %q, want %q", p.Items[i].Name, got, want)
+		}
+	}
+	if !cost.Defaults().Plan("whisper-v3", nil).Estimate.Known || (cost.Table{}).Plan("whisper-v3", nil).Estimate.Known {
+		t.Error("an empty plan is $0.00 with a price, unknown without one")
+	}
+	if !(cost.Table{}).IsZero() || cost.Defaults().IsZero() {
+		t.Error("IsZero")
+	}
+}
+
+func TestBytes(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 17115: "16.7 KiB", 420 << 20: "420.0 MiB", 3 << 40: "3.0 TiB"} {
+		if got := cost.Bytes(n); got != want {
+			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestEstimatePlus(t *testing.T) {
+	table := cost.Defaults()
+	hour := cost.Sum(known(time.Hour))
+	v3, turbo := table.Estimate("whisper-v3", hour), table.Estimate("whisper-v3-turbo", hour)
+	for _, tc := range []struct {
+		name string
+		e    cost.Estimate
+		want string
+	}{
+		{"both known", v3.Plus(turbo), "≈ $0.09"},
+		{"a lower bound", v3.Plus(table.Estimate("whisper-v3", cost.Sum(known(time.Hour), audio.Length{}))), "≥ $0.11"},
+		{"a model without a price", v3.Plus(table.Estimate("whisper-v9", hour)), "≥ $0.05"},
+		{"nothing known", table.Estimate("whisper-v9", hour).Plus(table.Estimate("whisper-v3", cost.Sum(audio.Length{}))), "?"},
+	} {
+		if got := tc.e.String(); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

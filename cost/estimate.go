@@ -29,7 +29,7 @@ func (t Table) Estimate(model string, total Total) Estimate {
 		return e
 	}
 	e.Known, e.AtLeast = true, total.Unknown > 0
-	e.USD = total.Known.Minutes() * price.PerMinute
+	e.USD = roundPrice(total.Known.Minutes() * price.PerMinute) // to the nano-dollar: no float noise in JSON
 	return e
 }
 
@@ -51,6 +51,29 @@ func (e Estimate) Basis() string {
 	if !e.priced {
 		return fmt.Sprintf("no price known for model %q: add it under \"prices\" in the config file", e.Model)
 	}
-	return fmt.Sprintf("estimate: %s at $%s per audio minute (%s)", e.Model,
+	return "estimate: " + e.PriceText()
+}
+
+// PriceText is the price the estimate rests on and where it comes from:
+// "whisper-v3 at $0.0009 per audio minute (…source…)", or why there is
+// none. Basis is this labelled as an estimate.
+func (e Estimate) PriceText() string {
+	if !e.priced {
+		return e.Basis()
+	}
+	return fmt.Sprintf("%s at $%s per audio minute (%s)", e.Model,
 		strconv.FormatFloat(e.Price.PerMinute, 'f', -1, 64), e.Price.Source)
+}
+
+// Plus adds two estimates, of other models or months, into one for a total:
+// the known amounts added up, at least that when either is a lower bound or
+// cannot be made (no price, no known length). Its Basis is meaningless: give
+// each part's.
+func (e Estimate) Plus(o Estimate) Estimate {
+	return Estimate{
+		USD:     roundPrice(e.USD + o.USD),
+		Known:   e.Known || o.Known,
+		AtLeast: e.AtLeast || o.AtLeast || !e.Known || !o.Known,
+		priced:  e.priced && o.priced,
+	}
 }

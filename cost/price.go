@@ -30,7 +30,7 @@ type Table struct {
 // and that is what fwbatch's jobs pay: the table holds list × 0.6.
 const (
 	batchDiscount = 0.40
-	defaultSource = "Fireworks list price from fireworks.ai/pricing, recorded 2026-11-30, less the 40% batch discount"
+	defaultSource = "fireworks.ai/pricing list price of 2026-11-30, less 40% for batch"
 )
 
 var listPerMinute = map[string]float64{
@@ -41,7 +41,7 @@ var listPerMinute = map[string]float64{
 // NotIncluded names the charges an estimate leaves out, for the UI and the
 // command line to show beside it.
 var NotIncluded = []string{
-	"the diarization surcharge (speaker labels)",
+	"diarization surcharge",
 	"taxes",
 }
 
@@ -59,8 +59,8 @@ func Defaults() Table {
 	return t
 }
 
-// roundPrice drops the float noise of list × 0.6 (0.0009 rather than
-// 0.0008999999999999999).
+// roundPrice drops float noise, to the nano-dollar: 0.0009 rather than
+// 0.0008999999999999999 for list × 0.6.
 func roundPrice(usd float64) float64 { return math.Round(usd*1e9) / 1e9 }
 
 // WithOverrides returns t with the batch prices in overrides (model → US
@@ -90,3 +90,6 @@ func (t Table) Price(model string) (Price, bool) {
 	p, ok := t.prices[model]
 	return p, ok
 }
+
+// IsZero reports whether t knows no prices (the zero Table).
+func (t Table) IsZero() bool { return len(t.prices) == 0 }

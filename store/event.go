@@ -61,6 +61,10 @@ type Event struct {
 	// lives later: "v1:<size>:<sha-256 hex of the first and last MiB>"
 	// (submit.Fingerprint). Versioned; empty in histories from before it.
 	Fingerprint string `json:"fingerprint,omitempty"`
+	// DurationS is how long the recording plays, in seconds to the
+	// millisecond, read from its headers when it was checked (audio.Probe);
+	// absent when they do not say, and in histories from before it.
+	DurationS float64 `json:"duration_s,omitempty"`
 
 	// submitted; unknown when the reply named a job without confirming it
 	BatchID    string `json:"batch_id,omitempty"`

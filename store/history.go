@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/fwbatch/fwbatch/audio"
 )
 
 // Outcome is what became of a submission's upload, as its events tell.
@@ -22,7 +24,7 @@ const (
 // Submission is one submission's events folded in file order:
 //
 //   - started sets Started, Host, PID and the request fields (File …
-//     Fingerprint), and the outcome "uploading" unless an outcome event came
+//     Fingerprint, Duration), and the outcome "uploading" unless an outcome event came
 //     before it;
 //   - submitted, failed, unknown and interrupted set Outcome; the last of
 //     them wins (so a submitted after an unknown wins);
@@ -60,6 +62,10 @@ type Submission struct {
 	// Fingerprint is the recording's content fingerprint, "" for
 	// submissions recorded before fwbatch kept one.
 	Fingerprint string
+	// Duration is how long the recording plays, as recorded when it was
+	// submitted: unknown when its headers did not say, and for submissions
+	// recorded before fwbatch measured recordings.
+	Duration audio.Length
 
 	Outcome    Outcome
 	BatchID    string
@@ -282,6 +288,10 @@ func (h *History) apply(ev *Event, line int32) {
 			s.MTime = *ev.MTime
 		}
 		s.Options, s.ResubmitOf, s.Fingerprint = ev.Options, ev.ResubmitOf, ev.Fingerprint
+		s.Duration = audio.Length{}
+		if ev.DurationS > 0 {
+			s.Duration = audio.LengthOfSeconds(ev.DurationS)
+		}
 		if !st.hasOutcome {
 			s.Outcome = OutcomeUploading
 		}

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/fwbatch/fwbatch/audio"
 )
 
 func fold(evs ...Event) *History {
@@ -23,10 +25,10 @@ func TestFoldRules(t *testing.T) {
 	mt := at(-100)
 	started := Event{Kind: KindStarted, ID: "a", Time: at(0), Host: "h1", PID: 1, File: "/f.flac", Size: 9, MTime: &mt,
 		Task: "transcribe", Endpoint: "audio-prod", Model: "m", Options: map[string]string{"k": "v"}, ResubmitOf: "z",
-		Fingerprint: "v1:9:ab"}
+		Fingerprint: "v1:9:ab", DurationS: 12.5}
 	base := Submission{ID: "a", Started: at(0), Updated: at(0), Host: "h1", PID: 1, File: "/f.flac", Size: 9, MTime: mt,
 		Task: "transcribe", Endpoint: "audio-prod", Model: "m", Options: map[string]string{"k": "v"}, ResubmitOf: "z",
-		Fingerprint: "v1:9:ab", Outcome: OutcomeUploading}
+		Fingerprint: "v1:9:ab", Duration: audio.KnownLength(12500 * time.Millisecond), Outcome: OutcomeUploading}
 	with := func(f func(*Submission)) Submission {
 		s := base
 		f(&s)
@@ -38,6 +40,10 @@ func TestFoldRules(t *testing.T) {
 		want Submission
 	}{
 		{"started", []Event{started}, base},
+		{"a duration no recording has is unknown", []Event{func() Event { e := started; e.DurationS = 1e12; return e }()},
+			with(func(s *Submission) { s.Duration = audio.Length{} })},
+		{"no duration recorded (older lines)", []Event{func() Event { e := started; e.DurationS = 0; return e }()},
+			with(func(s *Submission) { s.Duration = audio.Length{} })},
 		{"submitted", []Event{started,
 			{Kind: KindSubmitted, ID: "a", Time: at(1), BatchID: "b1", AccountID: "acc", EndpointID: "ep"}},
 			with(func(s *Submission) {

@@ -145,8 +145,9 @@ func (c *Client) submitRecorded(ctx context.Context, st *store.Store, it BatchIt
 	// The checks and the upload use the path as given, so that messages
 	// name the file as the user knows it; the history keeps it absolute.
 	// The fingerprint is read in the same pass as the checks, so that the
-	// recording is recognised later wherever it has moved.
-	info, fingerprint, err := preflightFingerprint(it.File, opts.Force)
+	// recording is recognised later wherever it has moved, and so is its
+	// length, for what the history says was sent (fwbatch usage).
+	file, err := preflightMeasured(ctx, it.File, opts.Force)
 	if err != nil {
 		done(BatchEvent{Outcome: store.KindFailed, Err: err})
 		return
@@ -155,11 +156,13 @@ func (c *Client) submitRecorded(ctx context.Context, st *store.Store, it BatchIt
 		notStarted(ctx, it, on)
 		return
 	}
+	info := file.info
 	mtime := info.ModTime().UTC()
 	started := store.Event{
-		Kind: store.KindStarted, ID: it.ID, File: abs, Size: info.Size(), MTime: &mtime, Fingerprint: fingerprint,
+		Kind: store.KindStarted, ID: it.ID, File: abs, Size: info.Size(), MTime: &mtime, Fingerprint: file.fingerprint,
 		Task: opts.Task, Endpoint: opts.Endpoint, Model: opts.Model, Options: opts.Extra(), ResubmitOf: it.ResubmitOf,
 	}
+	started.DurationS, _ = file.length.Seconds()
 	var skipped *store.Submission
 	if it.Unless == nil {
 		err = st.Append(ctx, started)

@@ -807,3 +807,42 @@ func TestRunBatchUnless(t *testing.T) {
 		t.Fatalf("done = %+v, %d submits", ev, fake.SubmitCount())
 	}
 }
+
+// TestRunBatchRecordsDuration: "started" records how long the recording
+// plays, read in the same pass as the checks; a file whose length cannot be
+// read is uploaded all the same, with no duration_s.
+func TestRunBatchRecordsDuration(t *testing.T) {
+	st := openStore(t)
+	fake := startFake(t, fakeapi.Config{APIKey: canary})
+	c, _ := newClient(t, fake.URL(), nil)
+	dir := t.TempDir()
+	flac := copyFixture(t, "hello.flac", dir, "hello.flac")
+	wav := copyFixture(t, "speech.wav", dir, "speech.wav")
+	// Audio bytes the headers of which say nothing: an MP3 frame header,
+	// then zeros (as a cut-off recording might be).
+	odd := filepath.Join(dir, "odd.mp3")
+	if err := os.WriteFile(odd, append([]byte{0xff, 0xfb, 0x90, 0x00}, make([]byte, 100)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := submit.Options{}
+	items := []submit.BatchItem{{File: flac, Options: opts}, {File: wav, Options: opts}, {File: odd, Options: opts}}
+	var log batchLog
+	c.RunBatch(context.Background(), st, items, 2, log.on)
+	done := log.done(t)
+	want := map[string]float64{flac: 1.705, wav: 3, odd: 0}
+	for _, e := range historyEvents(t, st) {
+		if e.Kind != store.KindStarted {
+			continue
+		}
+		if w, ok := want[e.File]; !ok || e.DurationS != w {
+			t.Errorf("%s: started duration_s %v, want %v", filepath.Base(e.File), e.DurationS, w)
+		}
+		delete(want, e.File)
+	}
+	if len(want) > 0 {
+		t.Errorf("no started event for %v", want)
+	}
+	if ev := done[odd]; ev.Outcome != store.KindSubmitted || ev.Err != nil {
+		t.Errorf("a file of unknown length was not submitted: %+v", ev)
+	}
+}

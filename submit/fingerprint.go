@@ -1,6 +1,7 @@
 package submit
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/fwbatch/fwbatch/audio"
 )
 
 // FingerprintEnd is how much of each end of a file its fingerprint reads.
@@ -91,17 +94,31 @@ func FingerprintSize(fp string) (int64, bool) {
 	return n, err == nil && n >= 0
 }
 
-// preflightFingerprint is Preflight that also fingerprints the file, on the
-// same open file, so that "started" records what was checked.
-func preflightFingerprint(path string, force bool) (os.FileInfo, string, error) {
+// checked is what the checks before an upload learned about a file.
+type checked struct {
+	info        os.FileInfo
+	fingerprint string
+	// length is how long the recording plays, from its headers; unknown
+	// when they do not say. It never fails a check: an estimate is no
+	// reason to refuse an upload.
+	length audio.Length
+}
+
+// preflightMeasured is Preflight that also fingerprints the file and reads
+// its length from its headers, on the same open file, so that "started"
+// records what was checked.
+func preflightMeasured(ctx context.Context, path string, force bool) (checked, error) {
 	info, f, err := openChecked(path, force)
 	if err != nil {
-		return nil, "", err
+		return checked{}, err
 	}
 	defer f.Close()
 	fp, err := Fingerprint(f, info.Size())
 	if err != nil {
-		return nil, "", &FileError{Path: path, Problem: "cannot read: " + errText(err) + "; try again", Err: err}
+		return checked{}, &FileError{Path: path, Problem: "cannot read: " + errText(err) + "; try again", Err: err}
 	}
-	return info, fp, nil
+	// The fingerprint has just read the file's first and last MiB, where
+	// the headers are: probing them costs no more disk reads.
+	measured, _ := audio.Probe(ctx, f, info.Size())
+	return checked{info: info, fingerprint: fp, length: measured.Length}, nil
 }

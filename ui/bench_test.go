@@ -495,3 +495,59 @@ func BenchmarkHistorySort(b *testing.B) {
 		_ = m.View()
 	}
 }
+
+// BenchmarkFilesLengths1k: a folder of 1,000 audio files in eleven formats
+// (the fixtures of testdata/audio, hard-linked), from a new model to the
+// first frame with every name and size (first-frame-ms), and on until
+// every length is on screen (all-lengths-ms), running the measuring
+// commands one after another as Bubble Tea would. Target: the first frame
+// at once, every length within 1 s warm.
+func BenchmarkFilesLengths1k(b *testing.B) {
+	dir := b.TempDir()
+	fixtures := []string{"speech.flac", "speech-vbr-xing.mp3", "speech.wav", "speech.ogg", "speech.opus", "speech.m4a",
+		"speech.mp4", "speech.webm", "speech.aac", "speech.wma", "speech.aiff"}
+	for i := range 1000 {
+		src, err := filepath.Abs(filepath.Join("..", "testdata", "audio", fixtures[i%len(fixtures)]))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.Link(src, filepath.Join(dir, fmt.Sprintf("take-%04d-%s", i, fixtures[i%len(fixtures)]))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var first, all time.Duration
+	for b.Loop() {
+		start := time.Now()
+		m := New(Deps{StartDir: dir}, Options{})
+		m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+		_, cmd := m.Update(m.files.init()())
+		if v := ansi.Strip(m.View().Content); !strings.Contains(v, "1000 audio file(s)") || !strings.Contains(v, "36.1 KiB") {
+			b.Fatalf("the listing is not on screen:\n%s", v)
+		}
+		first += time.Since(start)
+		for queue := []tea.Cmd{cmd}; len(queue) > 0; queue = queue[1:] {
+			if queue[0] == nil {
+				continue
+			}
+			switch msg := queue[0]().(type) {
+			case tea.BatchMsg:
+				queue = append(queue, msg...)
+			default:
+				_, next := m.Update(msg)
+				queue = append(queue, next)
+			}
+		}
+		m.View()
+		all += time.Since(start)
+		if n := len(m.files.lengths.known); n != 1000 {
+			b.Fatalf("%d lengths read, want 1000", n)
+		}
+		for p, l := range m.files.lengths.known {
+			if !l.length.IsKnown() {
+				b.Fatalf("%s: no length", p)
+			}
+		}
+	}
+	b.ReportMetric(first.Seconds()*1000/float64(b.N), "first-frame-ms")
+	b.ReportMetric(all.Seconds()*1000/float64(b.N), "all-lengths-ms")
+}

@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"context"
 	"time"
 
+	"github.com/fwbatch/fwbatch/audio"
+	"github.com/fwbatch/fwbatch/cost"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 )
@@ -41,6 +44,17 @@ type Deps struct {
 	Concurrency int
 	Force       bool // upload files whose first bytes are not a known container
 
+	// Prices are the batch prices the form's estimate uses (cost.Defaults
+	// when zero, unless PricesProblem is set). PricesProblem says why there
+	// is no estimate, in one line (a bad price in the config file): the form
+	// shows it instead, and submits all the same.
+	Prices        cost.Table
+	PricesProblem string
+	// MeasureFiles reads audio files' lengths from their headers, workers
+	// at a time (nil: audio.ProbeFiles). Tests slow it down to show that
+	// no screen waits for it.
+	MeasureFiles func(ctx context.Context, paths []string, workers int) []audio.Measured
+
 	// Timing, shrunk by tests.
 	WatchEvery    time.Duration // how often another process's appends are looked for
 	PollFirst     time.Duration // first background status check of a pending job
@@ -50,6 +64,12 @@ type Deps struct {
 }
 
 func (d *Deps) withDefaults() {
+	if d.Prices.IsZero() && d.PricesProblem == "" {
+		d.Prices = cost.Defaults()
+	}
+	if d.MeasureFiles == nil {
+		d.MeasureFiles = audio.ProbeFiles
+	}
 	if d.Concurrency <= 0 {
 		d.Concurrency = 4
 	}

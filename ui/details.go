@@ -13,6 +13,7 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/fwbatch/fwbatch/cost"
 	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
@@ -293,7 +294,7 @@ func (s *detailsScreen) fields(sub *store.Submission) [][2]string {
 	}
 	f = append(f,
 		[2]string{"Submitted", sub.Started.Local().Format("2006-01-02 15:04:05")},
-		[2]string{"Size", humanBytes(sub.Size)},
+		[2]string{"Size", humanBytes(sub.Size) + " · " + lengthDetail(sub)},
 		[2]string{"Task", sub.Task},
 		[2]string{"Endpoint", sub.Endpoint + " (" + sub.Model + ")"},
 	)
@@ -462,15 +463,13 @@ func (s *detailsScreen) transcriptView(sub *store.Submission, h int) string {
 	return st.Muted.Render(wrap(msg, s.w))
 }
 
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
+func humanBytes(n int64) string { return cost.Bytes(n) }
+
+// lengthDetail is how long a submission's recording plays, as recorded when
+// it was sent.
+func lengthDetail(sub *store.Submission) string {
+	if !sub.Duration.IsKnown() {
+		return "length unknown"
 	}
-	div, exp := int64(unit), 0
-	for v := n / unit; v >= unit; v /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+	return cost.Length(sub.Duration) + " long"
 }

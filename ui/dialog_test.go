@@ -20,8 +20,10 @@ func isDialog(t *testing.T, scr, title, text, yes, no string) {
 	footer := lines[len(lines)-1]
 	var box []string
 	for _, l := range lines {
-		if strings.ContainsAny(l, "│╭╰") {
-			box = append(box, strings.Trim(strings.TrimSpace(l), "│╭╮╰╯─ "))
+		// The box is drawn over the screen: what is left of its border is
+		// the screen's.
+		if i := strings.IndexAny(l, "│╭╰"); i >= 0 {
+			box = append(box, strings.Trim(strings.TrimSpace(l[i:]), "│╭╮╰╯─ "))
 		}
 	}
 	inBox := strings.Join(strings.Fields(strings.Join(box, " ")), " ")

@@ -35,13 +35,16 @@ const (
 )
 
 type fileEntry struct {
-	name  string
-	safe  string // name as shown: escapes and control characters visible (termsafe)
-	path  string
-	kind  entryKind
-	size  int64
-	mtime time.Time // of an audio file: what tells it unchanged (files_state.go)
-	note  string    // why it cannot be chosen
+	name string
+	safe string // name as shown: escapes and control characters visible (termsafe)
+	path string
+	kind entryKind
+	size int64
+	note string // why it cannot be chosen
+
+	// mtime of a regular file: its length is read again when it changes,
+	// and its state (files_state.go) is looked up with it.
+	mtime time.Time
 }
 
 // dirListedMsg is the result of reading a folder (in a command).
@@ -73,6 +76,8 @@ type filesScreen struct {
 
 	marked map[string]int64 // path → size, across folders
 	order  []string         // marking order
+
+	lengths fileLengths // how long the audio files play (files_duration.go)
 
 	path    textinput.Model
 	editing bool // typing a path (:)
@@ -336,7 +341,11 @@ func (s *filesScreen) update(msg tea.Msg) tea.Cmd {
 				break
 			}
 		}
-		return tea.Batch(note, s.annotate())
+		// Names and sizes are drawn now; the lengths and states fill in as
+		// they are worked out.
+		return tea.Batch(note, s.measureNext(), s.annotate())
+	case filesLengthsMsg:
+		return s.gotLengths(msg)
 	case fileStatesMsg:
 		return s.takeStates(msg)
 	case tea.KeyPressMsg:
@@ -623,12 +632,8 @@ func (s *filesScreen) view() string {
 	g := st.G
 	var b strings.Builder
 	var marked string
-	if n := len(s.order); n > 0 {
-		var total int64
-		for _, p := range s.order {
-			total += s.marked[p]
-		}
-		marked = st.Marked.Render(fmt.Sprintf("  %d marked (%s)", n, humanBytes(total)))
+	if len(s.order) > 0 {
+		marked = st.Marked.Render("  " + s.markedSummary())
 	}
 	// The end of the folder's path says where one is: a long one gives way
 	// from its start.
@@ -682,7 +687,7 @@ func (s *filesScreen) view() string {
 	}
 	sizeW := 10
 	stateW := s.stateWidth()
-	nameW := max(s.w-sizeW-stateW-6, 8)
+	nameW := max(s.w-sizeW-lengthW-stateW-7, 8)
 	for i := s.offset; i < len(s.shown) && i < s.offset+lh; i++ {
 		e := &s.entries[s.shown[i]]
 		mark := "  "
@@ -706,7 +711,8 @@ func (s *filesScreen) view() string {
 			size = "error"
 		}
 		cell, state := s.stateCell(e)
-		line := mark + pad(name, nameW) + pad(cell, stateW) + " " + padLeft(size, sizeW)
+		length := padLeft(s.lengthCell(e), lengthW)
+		line := mark + pad(name, nameW) + pad(cell, stateW) + " " + length + " " + padLeft(size, sizeW)
 		b.WriteByte('\n')
 		if i == s.cursor {
 			b.WriteString(truncate(st.Selected.Render(g.Cursor+" "+line), s.w))
@@ -714,12 +720,12 @@ func (s *filesScreen) view() string {
 		}
 		switch e.kind {
 		case entryDir:
-			line = mark + st.Dir.Render(pad(name, nameW)) + pad("", stateW) + " " + padLeft(size, sizeW)
+			line = mark + st.Dir.Render(pad(name, nameW)) + pad("", stateW) + " " + length + " " + padLeft(size, sizeW)
 		case entryAudio:
 			if _, ok := s.marked[e.path]; ok {
 				line = st.Marked.Render(line)
 			} else if cell != "" {
-				line = mark + pad(name, nameW) + s.stateStyle(state, pad(cell, stateW)) + " " + padLeft(size, sizeW)
+				line = mark + pad(name, nameW) + s.stateStyle(state, pad(cell, stateW)) + " " + length + " " + padLeft(size, sizeW)
 			}
 		default:
 			line = st.Muted.Render(line)

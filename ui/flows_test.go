@@ -105,6 +105,7 @@ func writeSample(t *testing.T, st *store.Store, subs []store.Submission) {
 	for _, s := range subs {
 		evs := []store.Event{{Kind: store.KindStarted, ID: s.ID, Time: s.Started, Host: s.Host, PID: s.PID, File: s.File, Size: s.Size,
 			Task: s.Task, Endpoint: s.Endpoint, Model: s.Model, Options: s.Options}}
+		evs[0].DurationS, _ = s.Duration.Seconds()
 		switch s.Outcome {
 		case store.OutcomeSubmitted:
 			evs = append(evs, store.Event{Kind: store.KindSubmitted, ID: s.ID, BatchID: s.BatchID, AccountID: s.AccountID, EndpointID: s.Endpoint})

@@ -13,6 +13,7 @@ import (
 	"charm.land/huh/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/fwbatch/fwbatch/audio"
 	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/submit"
 )
@@ -30,6 +31,9 @@ type formScreen struct {
 	// left out of the submission.
 	refused map[string]string
 	checked bool // the files were looked at
+	// lengths are how long the files play, read in a command for the
+	// estimate (form_estimate.go); nil until then.
+	lengths map[string]audio.Length
 	w, h    int
 
 	form    *huh.Form
@@ -112,7 +116,7 @@ func (s *formScreen) init() tea.Cmd {
 		}
 		return msg
 	}
-	return tea.Batch(s.form.Init(), check, s.lookAtFormFiles())
+	return tea.Batch(s.form.Init(), check, s.measure(), s.lookAtFormFiles())
 }
 
 // filesCheckedMsg: what the checks before an upload say of the form's files.
@@ -237,7 +241,9 @@ func (s *formScreen) size() {
 	s.form.WithLayout(layout).WithWidth(s.w).WithHeight(max(s.h-s.headerLines(), 3))
 }
 
-func (s *formScreen) headerLines() int { return 3 }
+// headerLines are the lines above the form: the files, the estimate, the
+// state of the checks, the files already submitted (form_done.go).
+func (s *formScreen) headerLines() int { return 3 + s.estimateHeight() }
 
 func (s *formScreen) setSize(w, h int) {
 	s.w, s.h = w, h
@@ -425,6 +431,9 @@ func (s *formScreen) update(msg tea.Msg) tea.Cmd {
 	case formRecordingsMsg:
 		s.takeRecordings(msg)
 		return nil
+	case formLengthsMsg:
+		s.gotLengths(msg)
+		return nil
 	case tea.KeyPressMsg:
 		s.adjusted = "" // said once: the next key press clears it
 		switch {
@@ -462,15 +471,13 @@ func (s *formScreen) view() string {
 	st := s.sh.st
 	var b strings.Builder
 	names := make([]string, 0, len(s.files))
-	var total int64
 	for _, f := range s.sendable() {
 		names = append(names, displayName(f))
-		total += s.sizes[f]
 	}
-	n := len(names)
-	head := fmt.Sprintf("%s %d file(s), %s: %s", st.Title.Render("Submit"), n, humanBytes(total), strings.Join(names, ", "))
+	head := fmt.Sprintf("%s %d file(s): %s", st.Title.Render("Submit"), len(names), strings.Join(names, ", "))
 	b.WriteString(truncate(head, s.w))
 	b.WriteByte('\n')
+	b.WriteString(s.estimateBlock())
 	switch {
 	case s.problem != "":
 		b.WriteString(truncate(st.Err.Render(st.G.Cross+" "+s.problem), s.w))

@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/fwbatch/fwbatch/cost"
 	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
@@ -366,6 +367,7 @@ type column struct {
 const (
 	colWhen = iota
 	colFile
+	colLength
 	colTask
 	colEndpoint
 	colFormat
@@ -377,7 +379,7 @@ const (
 // growth is who gets the room beyond the least widths, in turn, and up to
 // what width (0: the column's want).
 var growth = []struct{ col, upTo int }{
-	{colFile, 0}, {colBatch, 0}, {colStatus, 14}, {colFormat, 0}, {colEndpoint, 0}, {colTask, 0}, {colStatus, 0},
+	{colFile, 0}, {colLength, 0}, {colBatch, 0}, {colStatus, 14}, {colFormat, 0}, {colEndpoint, 0}, {colTask, 0}, {colStatus, 0},
 }
 
 type columns [nCols]column
@@ -386,9 +388,10 @@ func layoutColumns(w, nameW int) columns {
 	c := columns{
 		colWhen:     {title: "Submitted", min: 11, want: 11},
 		colFile:     {title: "File", min: 12, want: max(nameW, 12)},
+		colLength:   {title: "Length", min: 11, want: 11, drop: 3}, // "59 min 59 s"
 		colTask:     {title: "Task", min: 10, want: 10, drop: 1},
 		colEndpoint: {title: "Endpoint", short: "Endpt", min: 5, want: 11, drop: 2},
-		colFormat:   {title: "Format", min: 7, want: 12, drop: 3},
+		colFormat:   {title: "Format", min: 7, want: 12, drop: 4},
 		colBatch:    {title: "Batch ID", min: 8, want: 36},
 		colStatus:   {title: "Status", min: 13, want: 22},
 	}
@@ -551,6 +554,7 @@ func (s *historyScreen) renderRow(r *histRow, c *columns, selected bool) string 
 	text := [nCols]string{
 		colWhen:     sub.Started.Local().Format("01-02 15:04"),
 		colFile:     r.name,
+		colLength:   cost.Length(sub.Duration),
 		colTask:     termsafe.Line(sub.Task),
 		colEndpoint: termsafe.Line(endpoint),
 		colFormat:   termsafe.Line(format),

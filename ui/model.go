@@ -251,11 +251,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// Results of a screen's own commands go to that screen, focused or not:
 	// a folder listed while the form was open is Files' all the same.
 	switch msg.(type) {
-	case dirListedMsg, fileStatesMsg:
+	case dirListedMsg, filesLengthsMsg, fileStatesMsg:
 		return m, m.updateFiles(msg)
 	case transcriptMsg:
 		return m, m.details.update(msg)
-	case filesCheckedMsg, formRecordingsMsg:
+	case filesCheckedMsg, formLengthsMsg, formRecordingsMsg:
 		if m.form == nil {
 			return m, nil
 		}

@@ -49,15 +49,16 @@ func TestWrongKeyIsNotADeadEnd(t *testing.T) {
 
 // TestHistoryColumnsGiveWay: the file name keeps the most room and the
 // batch id shortens first (at 80 columns the file had 11 characters and
-// the batch id 15); below that the least important columns go.
+// the batch id 15); below that the least important columns go: the task
+// first, the response format last.
 func TestHistoryColumnsGiveWay(t *testing.T) {
 	for _, c := range []struct {
-		w, minFile int
-		gone       []string
+		w, minFile  int
+		gone, shown []string
 	}{
-		{w: 60, minFile: 14, gone: []string{"Task", "Endpt"}},
-		{w: 80, minFile: 18},
-		{w: 120, minFile: 30},
+		{w: 60, minFile: 14, gone: []string{"Task", "Endpt", "Length"}},
+		{w: 80, minFile: 16, gone: []string{"Task"}, shown: []string{"Length", "Endpt", "Format"}},
+		{w: 120, minFile: 30, shown: []string{"Length", "Task"}},
 	} {
 		cols := layoutColumns(c.w, 30)
 		if f, b := cols[colFile].w, cols[colBatch].w; f < c.minFile || (c.w <= 80 && b >= f) {
@@ -67,6 +68,11 @@ func TestHistoryColumnsGiveWay(t *testing.T) {
 		for _, g := range c.gone {
 			if strings.Contains(hdr, g) {
 				t.Errorf("at %d columns the header still has %s: %q", c.w, g, hdr)
+			}
+		}
+		for _, s := range c.shown {
+			if !strings.Contains(hdr, s) {
+				t.Errorf("at %d columns the header has no %s: %q", c.w, s, hdr)
 			}
 		}
 		if n := lineWidth(hdr); n > c.w {

@@ -11,6 +11,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/fwbatch/fwbatch/audio"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit/fakeapi"
 )
@@ -53,6 +54,7 @@ func sampleHistory(t *testing.T, e *env) []store.Submission {
 		}
 	}
 	done := sub(1, "interview.flac", store.OutcomeSubmitted)
+	done.Duration = audio.KnownLength(time.Hour + 2*time.Minute + 5*time.Second)
 	done.BatchID, done.AccountID = "3f2b8c1e-6a4d-4e7b-9c0a-5d1e2f3a4b5c", "acct"
 	done.Options = map[string]string{"response_format": "verbose_json", "diarize": "true", "timestamp_granularities": "word,segment"}
 	done.ServerStatus, done.StatusTime, done.ResultPath = "completed", t0.Add(time.Hour), result
@@ -61,6 +63,7 @@ func sampleHistory(t *testing.T, e *env) []store.Submission {
 	proc.Endpoint, proc.Model, proc.Task = "audio-turbo", "whisper-v3-turbo", "translate"
 	proc.Options = map[string]string{"response_format": "srt"}
 	proc.ServerStatus = "processing"
+	proc.Duration = audio.KnownLength(42*time.Minute + 10*time.Second)
 	failed := sub(3, "memo.wav", store.OutcomeFailed)
 	failed.HTTPStatus, failed.Message = 401, "HTTP 401: invalid API key — check FIREWORKS_API_KEY"
 	unknown := sub(4, "call.m4a", store.OutcomeUnknown)
