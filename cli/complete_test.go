@@ -285,18 +285,29 @@ func TestCompleteIDsMany(t *testing.T) {
 }
 
 // TestCompleteFlagValues: every flag that takes one of a set completes
-// exactly the values submit.Options.Validate accepts (flagValues), on the
-// UI and on submit (the shell keeps those that match what was typed);
-// free-text flags offer nothing.
+// exactly its values in flagValues (those submit.Options.Validate
+// accepts, for the request's flags) on every command that has it (the
+// shell keeps those that match what was typed); free-text flags offer
+// nothing.
 func TestCompleteFlagValues(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, fakeapi.Config{})
+	root := (&runner{}).newRootCmd()
 	for name, want := range flagValues {
-		for _, cmd := range [][]string{{"submit"}, {}} {
+		on := 0
+		for _, cmd := range [][]string{{"submit"}, {}, {"sync"}, {"result"}} {
+			c, _, err := root.Find(cmd)
+			if err != nil || c.Flags().Lookup(name) == nil {
+				continue
+			}
+			on++
 			args := append(append([]string{}, cmd...), "--"+name, "")
 			if got, _ := h.completions(args...); !slices.Equal(got, want) {
 				t.Errorf("%v: %v, want %v", args, got, want)
 			}
+		}
+		if on == 0 {
+			t.Errorf("--%s is a flag of none of the commands", name)
 		}
 	}
 	if got, _ := h.completions("submit", "--prompt", ""); len(got) != 0 {

@@ -37,6 +37,15 @@ type optionFlags struct {
 }
 
 func (o *optionFlags) register(fs *pflag.FlagSet) {
+	o.registerRequest(fs)
+	fs.IntVar(&o.concurrency, "concurrency", 4, "how many files upload at once")
+	fs.BoolVar(&o.force, "force", false, "upload files whose first bytes do not look like audio or video")
+}
+
+// registerRequest adds the flags of the request's fields only, for
+// commands whose other flags mean something else (sync's --force
+// overwrites transcripts).
+func (o *optionFlags) registerRequest(fs *pflag.FlagSet) {
 	fs.StringVar(&o.task, "task", "", "transcribe or translate (default transcribe)")
 	fs.StringVar(&o.endpoint, "endpoint", "", "the endpoint: audio-prod or audio-turbo (default audio-prod)")
 	fs.StringVar(&o.model, "model", "", "the model (default: the endpoint's: whisper-v3 or whisper-v3-turbo)")
@@ -51,8 +60,6 @@ func (o *optionFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.vad, "vad-model", "", "voice activity detection model: silero or whisperx-pyannet (default silero)")
 	fs.StringVar(&o.alignment, "alignment-model", "", "alignment model: mms_fa or tdnn_ffn (default mms_fa)")
 	fs.StringVar(&o.preprocessing, "preprocessing", "", "audio preprocessing: none, dynamic, soft_dynamic or bass_dynamic (default none)")
-	fs.IntVar(&o.concurrency, "concurrency", 4, "how many files upload at once")
-	fs.BoolVar(&o.force, "force", false, "upload files whose first bytes do not look like audio or video")
 }
 
 // apply lays the flags the user actually gave over base (remembered values
@@ -111,6 +118,7 @@ var flagValues = map[string][]string{
 	"alignment-model":         submit.AlignmentModels,
 	"preprocessing":           submit.Preprocessings,
 	"language":                slices.Concat(submit.Languages, submit.ChineseScripts),
+	"output-format":           append(slices.Clone(submit.OutputFormats), "all"),
 }
 
 // flagCompletions complete the flags whose values are not a fixed set.
@@ -145,7 +153,7 @@ func registerValueCompletions(root *cobra.Command) {
 
 // takesFile names the flags whose value is a path: the shell completes
 // file names for them.
-var takesFile = map[string]bool{"history": true, "debug": true, "output": true}
+var takesFile = map[string]bool{"history": true, "debug": true, "output": true, "out": true}
 
 // keyFlagError says why a flag that looks like one for the API key is
 // refused, or "" when err is about another flag.

@@ -25,10 +25,16 @@ the API, saved there and recorded (needs FIREWORKS_API_KEY). ID is a batch id
 or a local submission id (see ` + "`fwbatch list`" + `; TAB completes them,
 completed jobs first).
 
+--output-format srt,vtt,txt,tsv,json (or all) writes those formats instead,
+made from the result: a verbose_json result gives every one (speakers
+included when diarized); another result gives its own format only, and
+asking for one it cannot give says so.
+
 Where it goes: next to the audio file, named after it (talk.flac → talk.srt;
 .json for json and verbose_json, .txt for text, .vtt for vtt); -o DIR writes
 DIR/<audio name><ext>; -o FILE writes FILE; -o - writes to stdout (-o FILE and
--o - take one ID). An existing file is never overwritten unless --force.
+-o - take one ID and one format). An existing file is never overwritten
+unless --force.
 
 stdout: the path of each file written, one per line. Errors go to stderr, one
 line each. Exit status: 0 every transcript written, 1 some job not completed,
@@ -36,10 +42,11 @@ failed, not in the history, or a file exists, 2 usage or setup error.`
 
 const resultExample = `fwbatch result 8b0f4c1e-1d2a-4c3b-9e8f-0a1b2c3d4e5f
 fwbatch result -o transcripts/ ID1 ID2
-fwbatch result -o - ID | less`
+fwbatch result -o - ID | less
+fwbatch result --output-format srt,vtt,txt ID`
 
 func (r *runner) newResultCmd(g *globalFlags) *cobra.Command {
-	var out string
+	var out, outputFormat string
 	var force bool
 	cmd := &cobra.Command{
 		Use:               "result ID...",
@@ -48,20 +55,30 @@ func (r *runner) newResultCmd(g *globalFlags) *cobra.Command {
 		Example:           resultExample,
 		ValidArgsFunction: r.completeIDs(g, doneFirst),
 		RunE: run(func(_ *cobra.Command, ids []string) int {
-			return r.resultCmd(g, out, force, ids)
+			return r.resultCmd(g, out, outputFormat, force, ids)
 		}),
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE, into DIR, or - for stdout (default: next to the audio file)")
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite a file that exists")
+	cmd.Flags().StringVar(&outputFormat, "output-format", "", "write these formats, made from the result: srt, vtt, txt, tsv, json, comma-separated, or all (default: the result as returned)")
 	return cmd
 }
 
-func (r *runner) resultCmd(g *globalFlags, out string, force bool, ids []string) int {
+func (r *runner) resultCmd(g *globalFlags, out, outputFormat string, force bool, ids []string) int {
+	var formats []string
+	if outputFormat != "" {
+		var err error
+		if formats, err = submit.ParseOutputFormats(outputFormat); err != nil {
+			return r.fail(ExitUsage, "%v", err)
+		}
+	}
 	switch {
 	case len(ids) == 0:
 		return r.fail(ExitUsage, "give the batch ids (or submission ids) to write; `fwbatch list` shows them (see `fwbatch result --help`)")
 	case len(ids) > 1 && out != "" && !isDirTarget(out):
 		return r.fail(ExitUsage, "-o %s: with several IDs, -o must be a folder (it does not exist or is a file)", out)
+	case len(formats) > 1 && out != "" && !isDirTarget(out):
+		return r.fail(ExitUsage, "-o %s: with several formats, -o must be a folder (it does not exist or is a file)", out)
 	}
 	e, err := r.setupCLI(g)
 	if err != nil {
@@ -96,29 +113,57 @@ func (r *runner) resultCmd(g *globalFlags, out string, force bool, ids []string)
 			code = r.fail(ExitFailed, "%s: %s", what, submit.Redact(submit.Explain(err), e.apiKey))
 			continue
 		}
-		if out == "-" {
-			if _, err := r.stdout.Write(data); err != nil {
-				return r.fail(ExitFailed, "%s: writing to stdout: %v", what, err)
+		for _, w := range resultOutputs(what, s, data, formats) {
+			if w.err != nil {
+				code = r.fail(ExitFailed, "%s", submit.Explain(w.err))
+				continue
 			}
-			continue
-		}
-		dst, err := resultDest(out, s)
-		if err != nil {
-			code = r.fail(ExitFailed, "%s: %v", what, err)
-			continue
-		}
-		err = submit.WriteResult(dst, data, force)
-		switch {
-		case errors.Is(err, iofs.ErrExist):
-			code = r.fail(ExitFailed, "%s exists: not overwritten; pass --force to overwrite it, or -o FILE|DIR to write elsewhere", dst)
-		case err != nil:
-			code = r.fail(ExitFailed, "%s: %v", what, err)
-		default:
-			e.logf("result %s: wrote %s", s.ID, dst)
-			fmt.Fprintln(r.stdout, termsafe.Line(dst))
+			if out == "-" {
+				if _, err := r.stdout.Write(w.data); err != nil {
+					return r.fail(ExitFailed, "%s: writing to stdout: %v", what, err)
+				}
+				continue
+			}
+			dst, err := resultDest(out, s, w.ext)
+			if err != nil {
+				code = r.fail(ExitFailed, "%s: %v", what, err)
+				continue
+			}
+			err = submit.WriteResult(dst, w.data, force)
+			switch {
+			case errors.Is(err, iofs.ErrExist):
+				code = r.fail(ExitFailed, "%s exists: not overwritten; pass --force to overwrite it, or -o FILE|DIR to write elsewhere", dst)
+			case err != nil:
+				code = r.fail(ExitFailed, "%s: %v", what, err)
+			default:
+				e.logf("result %s: wrote %s", s.ID, dst)
+				fmt.Fprintln(r.stdout, termsafe.Line(dst))
+			}
 		}
 	}
 	return code
+}
+
+// resultOutput is one file result writes: its content and extension, or
+// why it cannot be made.
+type resultOutput struct {
+	data []byte
+	ext  string
+	err  error
+}
+
+// resultOutputs is what result writes for s: the result as returned, or
+// each of formats made from it.
+func resultOutputs(what string, s *store.Submission, data []byte, formats []string) []resultOutput {
+	if len(formats) == 0 {
+		return []resultOutput{{data: data, ext: submit.ResultExt(formatOf(s))}}
+	}
+	out := make([]resultOutput, len(formats))
+	for i, f := range formats {
+		b, err := submit.Render(what, formatOf(s), data, f)
+		out[i] = resultOutput{data: b, ext: submit.OutputExt(f), err: err}
+	}
+	return out
 }
 
 // isDirTarget reports whether -o names a folder: one that exists, or a
@@ -131,9 +176,9 @@ func isDirTarget(out string) bool {
 	return err == nil && fi.IsDir()
 }
 
-// resultDest is where a submission's transcript goes for -o out.
-func resultDest(out string, s *store.Submission) (string, error) {
-	ext := submit.ResultExt(formatOf(s))
+// resultDest is where a submission's transcript, a file with extension
+// ext, goes for -o out.
+func resultDest(out string, s *store.Submission, ext string) (string, error) {
 	stem := strings.TrimSuffix(filepath.Base(s.File), filepath.Ext(s.File))
 	switch {
 	case out == "":

@@ -53,6 +53,7 @@ func (r *runner) newRootCmd() *cobra.Command {
 		r.newStatusCmd(&g),
 		r.newResultCmd(&g),
 		r.newListCmd(&g),
+		r.newSyncCmd(&g),
 		r.newUsageCmd(&g),
 		r.newVersionCmd(),
 		r.newManCmd(),

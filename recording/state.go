@@ -92,7 +92,11 @@ func stateOf(sub *store.Submission, alive Alive) State {
 	case store.OutcomeInterrupted:
 		return StateInterrupted
 	case store.OutcomeUnknown:
-		return StateUnknown
+		// A reply named a job without confirming it; once a check found
+		// the job (any status, or a 404), the server has said what it is.
+		if !submit.Checkable(sub) || sub.ServerStatus == "" && sub.StatusHTTPStatus == 0 {
+			return StateUnknown
+		}
 	}
 	return jobState(sub)
 }
@@ -126,10 +130,16 @@ type Status struct {
 }
 
 // Word is the state's word, except that a failed job says what the server
-// said ("expired", "not found") when it said something.
+// said ("expired") when it said something, and "not found" for a job it
+// answered 404 for.
 func (s Status) Word() string {
-	if s.State == StateFailed && s.Sub != nil && s.Sub.Outcome == store.OutcomeSubmitted && s.Sub.ServerStatus != "" {
-		return strings.ToLower(s.Sub.ServerStatus)
+	if s.State == StateFailed && s.Sub != nil && submit.Checkable(s.Sub) {
+		if submit.RecordedState(s.Sub) == submit.NotFound {
+			return submit.NotFound.String()
+		}
+		if s.Sub.ServerStatus != "" {
+			return strings.ToLower(s.Sub.ServerStatus)
+		}
 	}
 	return s.State.Word()
 }

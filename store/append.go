@@ -48,6 +48,16 @@ func (s *Store) Append(ctx context.Context, evs ...Event) error {
 // call (outside the lock), then brought up to date under the lock a tail
 // at a time, as Refresh does, so a call costs about what Append does.
 func (s *Store) AppendFor(ctx context.Context, id string, decide func(cur *Submission) ([]Event, error)) error {
+	return s.AppendIf(ctx, func(h *History) ([]Event, error) { return decide(h.Get(id)) })
+}
+
+// AppendIf is AppendFor for a decision that needs more than one
+// submission: decide sees the whole history as the file holds it under the
+// lock, other processes' appends included. fwbatch uses it to start an
+// upload only when no other process has started one of the same recording
+// meanwhile. decide must not keep h, which changes after it returns, nor
+// call the store.
+func (s *Store) AppendIf(ctx context.Context, decide func(h *History) ([]Event, error)) error {
 	s.viewMu.Lock()
 	defer s.viewMu.Unlock()
 	if s.view == nil {
@@ -61,7 +71,7 @@ func (s *Store) AppendFor(ctx context.Context, id string, decide func(cur *Submi
 		if _, err := s.Refresh(s.view); err != nil {
 			return err
 		}
-		evs, err := decide(s.view.Get(id))
+		evs, err := decide(s.view)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -67,5 +68,55 @@ func TestAppendForDecidesOnWhatOthersWrote(t *testing.T) {
 		return nil, nil
 	}); err != nil || seen != "expired" {
 		t.Fatalf("decided on status %q (err %v), want the one appended last", seen, err)
+	}
+}
+
+// TestAppendIfSeesEveryoneElse: stores on one file (as processes are) that
+// each start an upload of a file unless one of it is in the file already
+// start exactly one between them, because each decides under the lock on
+// the whole history, the others' appends included; At walks the
+// submissions in the order of Submissions.
+func TestAppendIfSeesEveryoneElse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.jsonl")
+	startUnlessThere := func(st *Store, id string) error {
+		return st.AppendIf(context.Background(), func(h *History) ([]Event, error) {
+			for i := range h.Len() {
+				if h.At(i).File == "/r/a.wav" {
+					return nil, nil
+				}
+			}
+			return []Event{{Kind: KindStarted, ID: id, File: "/r/a.wav"}}, nil
+		})
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		st, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Each has read the file before the others wrote.
+		if _, err := st.Current("none"); err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			if err := startUnlessThere(st, fmt.Sprintf("20261128T140959.12345%dZ-1a2b3c", i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	st, _ := Open(path)
+	h, err := st.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Len() != 1 || h.Report().Events != 1 {
+		t.Fatalf("%d submissions, %d events: want one started between the eight", h.Len(), h.Report().Events)
+	}
+	subs := h.Submissions()
+	for i := range h.Len() {
+		if h.At(i) != subs[i] {
+			t.Fatalf("At(%d) is not Submissions()[%d]", i, i)
+		}
 	}
 }

@@ -244,6 +244,11 @@ func (h *History) Get(id string) *Submission {
 	return nil
 }
 
+// At returns the i-th submission in the order of Submissions, without
+// copying the list: 0 ≤ i < Len. A submission keeps its place as the file
+// grows and when it is compacted (compaction keeps each one's first event).
+func (h *History) At(i int) *Submission { return h.subs[i] }
+
 // Len is the number of submissions, hidden ones included.
 func (h *History) Len() int { return len(h.subs) }
 

@@ -26,6 +26,14 @@ type BatchItem struct {
 	File       string
 	Options    Options
 	ResubmitOf string // the submission this one repeats, if any
+	// Unless, when set, is asked under the history's lock, with the
+	// "started" event about to be written (its fingerprint read from the
+	// file right before), whether a submission already in the file makes
+	// this upload needless: the same recording sent with the same options
+	// by another process meanwhile. When it names one, nothing is written
+	// or sent, and the item ends with Skipped set. Folder work sets it, so
+	// that two processes never pay for one recording twice.
+	Unless func(h *store.History, started *store.Event) *store.Submission
 }
 
 // EventType says what a BatchEvent reports.
@@ -53,6 +61,9 @@ type BatchEvent struct {
 	// before any upload: bad options, bad file, history not writable) or
 	// when its outcome could not be appended (Err says so, with the batch id).
 	Recorded bool
+	// Skipped is the submission Item.Unless named: the item was not
+	// uploaded and left no event (Outcome is empty).
+	Skipped *store.Submission
 }
 
 // RunBatch submits items, concurrency at a time, through the history: for
@@ -152,7 +163,24 @@ func (c *Client) submitRecorded(ctx context.Context, st *store.Store, it BatchIt
 		Task: opts.Task, Endpoint: opts.Endpoint, Model: opts.Model, Options: opts.Extra(), ResubmitOf: it.ResubmitOf,
 	}
 	started.DurationS, _ = file.length.Seconds()
-	if err := st.Append(ctx, started); err != nil {
+	var skipped *store.Submission
+	if it.Unless == nil {
+		err = st.Append(ctx, started)
+	} else {
+		// Deciding on the whole file costs a load of it on the first call;
+		// a plain submission needs none.
+		err = st.AppendIf(ctx, func(h *store.History) ([]store.Event, error) {
+			if skipped = it.Unless(h, &started); skipped != nil {
+				return nil, nil
+			}
+			return []store.Event{started}, nil
+		})
+	}
+	if err == nil && skipped != nil {
+		done(BatchEvent{Skipped: skipped})
+		return
+	}
+	if err != nil {
 		if ctx.Err() != nil { // cancelled while waiting for the lock
 			notStarted(ctx, it, on)
 			return

@@ -756,6 +756,58 @@ func TestUnknownNamedJobIsRecordedAndChecked(t *testing.T) {
 	}
 }
 
+// TestRunBatchUnless: an item whose Unless names a submission is not sent
+// and leaves no event; Unless sees the "started" event about to be written
+// (fingerprint included) and the history as the file holds it, so an
+// upload another process started meanwhile counts.
+func TestRunBatchUnless(t *testing.T) {
+	fake := startFake(t, fakeapi.Config{APIKey: canary})
+	c, _ := newClient(t, fake.URL(), nil)
+	st := openStore(t)
+	file := fixture("hello.wav")
+	fp, _, err := submit.FingerprintFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another process starts an upload of the same recording after this
+	// one's store has read the file.
+	if _, err := st.Current("x"); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := store.Open(st.Path())
+	if err := other.Append(context.Background(), store.Event{Kind: store.KindStarted, ID: "elsewhere", File: "/moved/hello.wav", Fingerprint: fp}); err != nil {
+		t.Fatal(err)
+	}
+	var seen *store.Event
+	sameRecording := func(h *store.History, ev *store.Event) *store.Submission {
+		seen = ev
+		for i := range h.Len() {
+			if s := h.At(i); s.Fingerprint == ev.Fingerprint {
+				return s
+			}
+		}
+		return nil
+	}
+	var log batchLog
+	c.RunBatch(context.Background(), st, []submit.BatchItem{{ID: "mine", File: file, Unless: sameRecording}}, 1, log.on)
+	ev := log.done(t)[file]
+	if ev.Skipped == nil || ev.Skipped.ID != "elsewhere" || ev.Outcome != "" || ev.Err != nil {
+		t.Fatalf("done = %+v, want skipped for the submission elsewhere", ev)
+	}
+	if seen == nil || seen.Kind != store.KindStarted || seen.Fingerprint != fp || seen.ID != "mine" {
+		t.Fatalf("Unless saw %+v, want the started event with the file's fingerprint", seen)
+	}
+	if got := kindsOf(historyEvents(t, st), "mine"); len(got) != 0 || fake.SubmitCount() != 0 {
+		t.Fatalf("a skipped item wrote %v and the fake saw %d submits", got, fake.SubmitCount())
+	}
+	// Naming nothing, the item goes ahead.
+	log = batchLog{}
+	c.RunBatch(context.Background(), st, []submit.BatchItem{{ID: "mine", File: file, Unless: func(*store.History, *store.Event) *store.Submission { return nil }}}, 1, log.on)
+	if ev := log.done(t)[file]; ev.Outcome != store.KindSubmitted || ev.Skipped != nil || fake.SubmitCount() != 1 {
+		t.Fatalf("done = %+v, %d submits", ev, fake.SubmitCount())
+	}
+}
+
 // TestRunBatchRecordsDuration: "started" records how long the recording
 // plays, read in the same pass as the checks; a file whose length cannot be
 // read is uploaded all the same, with no duration_s.

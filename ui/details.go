@@ -41,9 +41,10 @@ type detailsScreen struct {
 	contentW    int
 	contentFrom string
 
-	saveAs    textinput.Model
-	choosing  bool
-	allFields bool // i: every field, even on a short screen
+	saveAs     textinput.Model
+	saveFormat string // what s and o save: "" as returned, or an output format (details_format.go)
+	choosing   bool
+	allFields  bool // i: every field, even on a short screen
 
 	state func(id string) rowState
 }
@@ -157,25 +158,28 @@ func (s *detailsScreen) keys() help.KeyMap {
 		}
 	}
 	back := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back"))
+	sub := s.data.get(s.id)
+	format := s.formatKey(sub)
 	short := []key.Binding{k.Up, k.Down, k.Save, saveTo, k.Recheck, k.Copy, back, k.Help}
-	if sub := s.data.get(s.id); sub != nil && keyRefused(sub) {
+	if sub != nil && keyRefused(sub) {
 		short = []key.Binding{k.APIKey, k.Resubmit, k.Up, k.Down, back, k.Help}
 	}
 	return bindings{
 		short: short,
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-			{k.Save, saveTo, k.Recheck, k.Copy, k.Resubmit, k.APIKey},
+			{k.Save, saveTo, format, k.Recheck, k.Copy, k.Resubmit, k.APIKey},
 			{fieldsKey, k.LogOpen, k.Uploads},
 			{back, k.Help, k.Quit, k.ForceQuit},
 		},
 	}
 }
 
-// defaultSavePath is next to the audio: talk.flac → talk.srt.
-func defaultSavePath(sub *store.Submission) string {
+// defaultSavePath is next to the audio: talk.flac → talk.srt, with the
+// extension of the save format.
+func defaultSavePath(sub *store.Submission, format string) string {
 	base := strings.TrimSuffix(sub.File, filepath.Ext(sub.File))
-	return base + submit.ResultExt(formatOf(sub))
+	return base + saveExt(sub, format)
 }
 
 func (s *detailsScreen) update(msg tea.Msg) tea.Cmd {
@@ -211,7 +215,7 @@ func (s *detailsScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			if dst == "" {
 				return nil
 			}
-			return emit(saveResultMsg{id: s.id, dst: expandHome(dst)})
+			return emit(saveResultMsg{id: s.id, dst: expandHome(dst), format: s.saveFormatOf(sub)})
 		case "esc":
 			s.choosing = false
 			s.saveAs.Blur()
@@ -238,12 +242,14 @@ func (s *detailsScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Bottom):
 		s.vp.GotoBottom()
 	case key.Matches(msg, k.Save):
-		return emit(saveResultMsg{id: s.id})
+		return emit(saveResultMsg{id: s.id, format: s.saveFormatOf(sub)})
+	case msg.String() == "f":
+		s.nextSaveFormat(sub)
 	case msg.String() == "i":
 		s.allFields = !s.allFields
 	case msg.String() == "o":
 		s.choosing = true
-		s.saveAs.SetValue(defaultSavePath(sub))
+		s.saveAs.SetValue(defaultSavePath(sub, s.saveFormatOf(sub)))
 		s.saveAs.CursorEnd()
 		return s.saveAs.Focus()
 	case key.Matches(msg, k.Recheck):
@@ -293,7 +299,11 @@ func (s *detailsScreen) fields(sub *store.Submission) [][2]string {
 		[2]string{"Endpoint", sub.Endpoint + " (" + sub.Model + ")"},
 	)
 	if sub.ResultPath != "" {
-		f = append(f, [2]string{"Saved", sub.ResultPath})
+		saved := sub.ResultPath
+		if format := s.saveFormatOf(sub); format != "" {
+			saved += " · s saves it as " + format + " (f changes)"
+		}
+		f = append(f, [2]string{"Saved", saved})
 	}
 	if sub.ServerStatus != "" {
 		f = append(f, [2]string{"Server", sub.ServerStatus + " at " + sub.StatusTime.Local().Format("2006-01-02 15:04:05")})

@@ -25,9 +25,9 @@ type (
 	}
 	// savedMsg: a transcript was written for the user.
 	savedMsg struct {
-		id, path string
-		err      error
-		exists   bool // the destination exists; nothing was written
+		id, path, format string
+		err              error
+		exists           bool // the destination exists; nothing was written
 	}
 	rememberedMsg struct{ err error }
 	// submitFormMsg: the form was submitted for these files.
@@ -36,6 +36,12 @@ type (
 		opts       submit.Options
 		resubmitOf string
 		refused    map[string]string // files the form left out, with why
+		// skipDone: each upload is made only if, when it starts, no
+		// submission of the same recording with these options is live or
+		// of unknown outcome (another fwbatch may send it meanwhile);
+		// skipped are the files the form left out for that.
+		skipDone bool
+		skipped  []string
 	}
 	// filesChosenMsg: the user picked files in Files.
 	filesChosenMsg struct{ paths []string }
@@ -54,8 +60,10 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		m.loading, m.reading = false, false
 		if msg.err != nil {
 			m.say(notice{text: msg.err.Error(), kind: noticeErr})
+			m.sh.rec.unreadable = true
 			return m.watch(), true
 		}
+		m.sh.rec.unreadable = false
 		m.hist.replace(msg.prepared(), msg.report)
 		m.hist.elsewhere = msg.elsewhere
 		for _, r := range m.hist.rows {
@@ -69,7 +77,13 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 			m.compacted, m.reading = true, true
 			next = m.reader.compact
 		}
-		return tea.Batch(next, m.pollNow(now), m.details.loadIfSaved()), true
+		var read tea.Cmd
+		if !msg.announced {
+			read = m.historyRead(msg.submissions(), nil)
+		}
+		return tea.Batch(next, m.pollNow(now), m.details.loadIfSaved(), read), true
+	case historySnapshotMsg:
+		return tea.Batch(m.historyRead(msg.all, msg.index), msg.rows), true
 	case compactedMsg:
 		switch rep := msg.report; {
 		case msg.err != nil:
@@ -106,7 +120,11 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		} else {
 			cmd = m.watch()
 		}
-		return tea.Batch(cmd, m.pollNow(now), m.details.loadIfSaved()), true
+		var read tea.Cmd
+		if msg.all != nil {
+			read = m.historyRead(msg.all, nil)
+		}
+		return tea.Batch(cmd, m.pollNow(now), m.details.loadIfSaved(), read), true
 	case watchTickMsg:
 		m.quiet = true
 		return m.readNow(), true
@@ -166,12 +184,15 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 			m.formDraft = &draft
 		}
 		m.setPage(pageFiles)
-		return nil, true
+		return m.files.onShow(), true
 	case noticeMsg:
 		m.say(msg.notice)
 		return nil, true
 	case closeLogMsg:
 		m.setPage(m.prevPage)
+		if m.page == pageFiles {
+			return m.files.onShow(), true
+		}
 		return nil, true
 	case submitFormMsg:
 		return m.submitFiles(msg), true
@@ -205,7 +226,7 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 	case recheckAllMsg:
 		return m.recheckAll(now), true
 	case saveResultMsg:
-		return m.saveResult(msg.id, msg.dst, false), true
+		return m.saveResult(msg.id, msg.dst, msg.format, false), true
 	case resubmitMsg:
 		return m.resubmit(msg.id), true
 	case hideMsg:
@@ -287,7 +308,7 @@ func (m *Model) onBatchEvent(e tea.Msg, now time.Time) tea.Cmd {
 			var newest string
 			for _, u := range m.uploads.items {
 				if u.batch == e.batch {
-					allOK = allOK && u.outcome == store.KindSubmitted
+					allOK = allOK && (u.outcome == store.KindSubmitted || u.skipped)
 					newest = u.id
 				}
 			}
@@ -319,6 +340,8 @@ func sameSet(a, b map[string]bool) bool {
 func (m *Model) sayOutcome(ev submit.BatchEvent) {
 	n := notice{subject: filepath.Base(ev.Item.File)}
 	switch {
+	case ev.Skipped != nil:
+		n.text = "not sent: " + skippedBecause(ev.Skipped)
 	case ev.Outcome == store.KindSubmitted && ev.Err == nil:
 		n.text = "submitted, batch id " + ev.Reply.BatchID
 	case ev.Outcome == store.KindSubmitted:
@@ -359,16 +382,21 @@ func (m *Model) submitFiles(req submitFormMsg) tea.Cmd {
 	for f, why := range req.refused {
 		m.say(notice{subject: displayName(f), text: "not sent: " + why, kind: noticeErr})
 	}
+	m.saySkipped(req.skipped)
 	items := make([]submit.BatchItem, len(req.files))
 	for i, f := range req.files {
 		opts := req.opts
 		opts.Force = opts.Force || m.sh.deps.Force
 		items[i] = submit.BatchItem{ID: store.NewID(), File: f, Options: opts, ResubmitOf: req.resubmitOf}
+		if req.skipDone {
+			items[i].Unless = m.guard.Unless(opts)
+		}
 	}
 	cmds := []tea.Cmd{m.uploads.start(client, m.sh.deps.Store, items, m.sh.deps.Concurrency), m.uiTick()}
 	// Files sent are not marked any more: coming back to Files must not
 	// offer to send them again.
 	m.files.unmark(req.files...)
+	m.files.unmark(req.skipped...)
 	for f := range req.refused {
 		m.files.unmark(f) // told in the log; marked, it would be offered again
 	}
@@ -550,9 +578,10 @@ func (m *Model) onChecked(msg statusCheckedMsg, now time.Time) tea.Cmd {
 	return tea.Batch(m.readNow(), m.pollNow(now))
 }
 
-// saveResult writes a completed job's transcript for the user: next to the
-// audio by default, never over an existing file unless overwrite.
-func (m *Model) saveResult(id, dst string, overwrite bool) tea.Cmd {
+// saveResult writes a completed job's transcript for the user, in format
+// ("" as returned): next to the audio by default, never over an existing
+// file unless overwrite.
+func (m *Model) saveResult(id, dst, format string, overwrite bool) tea.Cmd {
 	sub := m.hist.get(id)
 	if sub == nil {
 		return nil
@@ -565,22 +594,30 @@ func (m *Model) saveResult(id, dst string, overwrite bool) tea.Cmd {
 		}
 		return nil
 	}
-	beside := defaultSavePath(sub)
+	beside := defaultSavePath(sub, format)
 	if dst == "" {
 		dst = beside
 	}
-	src := sub.ResultPath
+	src, responseFormat := sub.ResultPath, formatOf(sub)
+	what := displayName(sub.File) + " (batch " + sub.BatchID + ")"
 	return func() tea.Msg {
-		return saveFile(id, src, dst, filepath.Base(beside), overwrite)
+		msg := saveFile(id, src, dst, filepath.Base(beside), responseFormat, format, what, overwrite)
+		msg.format = format
+		return msg
 	}
 }
 
-// saveFile copies a saved result to dst; a folder given as dst gets the
-// transcript under name.
-func saveFile(id, src, dst, name string, overwrite bool) savedMsg {
+// saveFile writes a saved result to dst, in format ("" as returned, else
+// made from it); a folder given as dst gets the transcript under name.
+func saveFile(id, src, dst, name, responseFormat, format, what string, overwrite bool) savedMsg {
 	data, err := os.ReadFile(src)
 	if err != nil {
 		return savedMsg{id: id, path: dst, err: fmt.Errorf("saved result %s: %w", src, err)}
+	}
+	if format != "" {
+		if data, err = submit.Render(what, responseFormat, data, format); err != nil {
+			return savedMsg{id: id, path: dst, err: err}
+		}
 	}
 	if fi, err := os.Stat(dst); err == nil && fi.IsDir() {
 		dst = filepath.Join(dst, name)
@@ -600,7 +637,7 @@ func (m *Model) onSaved(msg savedMsg) tea.Cmd {
 			text:  safeName(msg.path) + " exists. Overwriting replaces it with this transcript; o saves it under another name.",
 			yes:   "Overwrite", no: "Keep it", safe: true,
 			onYes: func(m *Model) tea.Cmd {
-				return m.saveResult(msg.id, msg.path, true)
+				return m.saveResult(msg.id, msg.path, msg.format, true)
 			},
 		})
 	case msg.err != nil:

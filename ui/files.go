@@ -42,7 +42,9 @@ type fileEntry struct {
 	size int64
 	note string // why it cannot be chosen
 
-	mtime time.Time // of a regular file: its length is read again when it changes
+	// mtime of a regular file: its length is read again when it changes,
+	// and its state (files_state.go) is looked up with it.
+	mtime time.Time
 }
 
 // dirListedMsg is the result of reading a folder (in a command).
@@ -82,6 +84,8 @@ type filesScreen struct {
 
 	filter    textinput.Model
 	filtering bool // typing into the filter (/); its value stays applied after
+
+	states fileStates // what the history holds of each audio file (files_state.go)
 }
 
 func newFilesScreen(sh *shared, dir string) *filesScreen {
@@ -236,11 +240,12 @@ func (s *filesScreen) keys() help.KeyMap {
 		return bindings{short: []key.Binding{enter, esc, k.ForceQuit}, full: [][]key.Binding{{enter, esc}, {k.ForceQuit}}}
 	}
 	markAll := key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "mark/unmark all audio"))
+	markNotDone, hideDone := s.stateKeys()
 	return bindings{
 		short: []key.Binding{k.Mark, k.Open, k.Parent, k.Filter, k.TypePath, k.ToHistory, k.Help, k.Quit},
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-			{k.Mark, markAll, k.Open, k.Parent},
+			{k.Mark, markAll, markNotDone, hideDone, k.Open, k.Parent},
 			{k.Filter, k.TypePath, k.ShowAll, k.ToHistory},
 			{k.LogOpen, k.Uploads, k.APIKey},
 			{k.Help, k.Quit, k.ForceQuit},
@@ -258,6 +263,9 @@ func (s *filesScreen) rebuild() {
 			continue
 		}
 		if q != "" && !strings.Contains(strings.ToLower(e.name), q) {
+			continue
+		}
+		if s.hidden(&e) {
 			continue
 		}
 		s.shown = append(s.shown, i)
@@ -333,10 +341,13 @@ func (s *filesScreen) update(msg tea.Msg) tea.Cmd {
 				break
 			}
 		}
-		// Names and sizes are drawn now; the lengths fill in as they are read.
-		return tea.Batch(note, s.measureNext())
+		// Names and sizes are drawn now; the lengths and states fill in as
+		// they are worked out.
+		return tea.Batch(note, s.measureNext(), s.annotate())
 	case filesLengthsMsg:
 		return s.gotLengths(msg)
+	case fileStatesMsg:
+		return s.takeStates(msg)
 	case tea.KeyPressMsg:
 		switch {
 		case s.editing:
@@ -418,6 +429,10 @@ func (s *filesScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		return emit(gotoHistoryMsg{})
 	case msg.String() == "a":
 		s.markAll()
+	case msg.String() == "n":
+		s.markNotDone()
+	case msg.String() == "d":
+		s.toggleHideDone()
 	case key.Matches(msg, k.Mark):
 		if e := s.current(); e != nil {
 			s.toggle(e)
@@ -654,6 +669,7 @@ func (s *filesScreen) view() string {
 		if q := s.filter.Value(); q != "" {
 			info = fmt.Sprintf("%d match /%s (esc clears)", len(s.shown), termsafe.Line(q))
 		}
+		info += s.statesInfo()
 		if len(s.shown) > s.listHeight() {
 			info += fmt.Sprintf(" · %d/%d", s.cursor+1, len(s.shown))
 		}
@@ -670,7 +686,8 @@ func (s *filesScreen) view() string {
 		b.WriteString("\n\n" + st.Muted.Render("  (empty: ← goes to the parent folder, : types a path)"))
 	}
 	sizeW := 10
-	nameW := max(s.w-sizeW-lengthW-7, 8)
+	stateW := s.stateWidth()
+	nameW := max(s.w-sizeW-lengthW-stateW-7, 8)
 	for i := s.offset; i < len(s.shown) && i < s.offset+lh; i++ {
 		e := &s.entries[s.shown[i]]
 		mark := "  "
@@ -693,8 +710,9 @@ func (s *filesScreen) view() string {
 		case entryErr:
 			size = "error"
 		}
+		cell, state := s.stateCell(e)
 		length := padLeft(s.lengthCell(e), lengthW)
-		line := mark + pad(name, nameW) + " " + length + " " + padLeft(size, sizeW)
+		line := mark + pad(name, nameW) + pad(cell, stateW) + " " + length + " " + padLeft(size, sizeW)
 		b.WriteByte('\n')
 		if i == s.cursor {
 			b.WriteString(truncate(st.Selected.Render(g.Cursor+" "+line), s.w))
@@ -702,10 +720,12 @@ func (s *filesScreen) view() string {
 		}
 		switch e.kind {
 		case entryDir:
-			line = mark + st.Dir.Render(pad(name, nameW)) + " " + length + " " + padLeft(size, sizeW)
+			line = mark + st.Dir.Render(pad(name, nameW)) + pad("", stateW) + " " + length + " " + padLeft(size, sizeW)
 		case entryAudio:
 			if _, ok := s.marked[e.path]; ok {
 				line = st.Marked.Render(line)
+			} else if cell != "" {
+				line = mark + pad(name, nameW) + s.stateStyle(state, pad(cell, stateW)) + " " + length + " " + padLeft(size, sizeW)
 			}
 		default:
 			line = st.Muted.Render(line)

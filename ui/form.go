@@ -51,6 +51,8 @@ type formScreen struct {
 	beforeDiarize *struct{ format, gran string }
 	adjusted      string // what the form changed on its own, said once
 	problem       string // the first rule the values break
+
+	alreadyDone formDone // the files already submitted with these options (form_done.go)
 }
 
 // formValues are the form's fields as typed: they outlive the form (esc
@@ -81,6 +83,8 @@ func valuesOf(d submit.Options) formValues {
 
 func newFormScreen(sh *shared, files []string, v formValues) *formScreen {
 	s := &formScreen{sh: sh, files: files, sizes: map[string]int64{}, formValues: v, opened: v}
+	s.alreadyDone.skip = true
+	s.countDone()
 	s.prevDiarize, s.prevTask = s.diarize, s.task
 	s.build()
 	s.check()
@@ -112,7 +116,7 @@ func (s *formScreen) init() tea.Cmd {
 		}
 		return msg
 	}
-	return tea.Batch(s.form.Init(), check, s.measure())
+	return tea.Batch(s.form.Init(), check, s.measure(), s.lookAtFormFiles())
 }
 
 // filesCheckedMsg: what the checks before an upload say of the form's files.
@@ -178,6 +182,7 @@ func (s *formScreen) build() {
 				return "sets verbose_json and word timestamps"
 			}, &s.task).Affirmative("Yes").Negative("No").Value(&s.diarize),
 		input("language", "Language", "auto-detect (ISO 639-1: en, de, zh…)", &s.language),
+		s.alreadyField(),
 	).Title("Request").Description("tab/enter: next field, then the advanced options · ctrl+s submits now")
 	advanced := huh.NewGroup(
 		input("prompt", "Prompt", "names, jargon, style", &s.prompt),
@@ -237,7 +242,7 @@ func (s *formScreen) size() {
 }
 
 // headerLines are the lines above the form: the files, the estimate, the
-// state of the checks, a blank line.
+// state of the checks, the files already submitted (form_done.go).
 func (s *formScreen) headerLines() int { return 3 + s.estimateHeight() }
 
 func (s *formScreen) setSize(w, h int) {
@@ -389,11 +394,16 @@ func (s *formScreen) submit() tea.Cmd {
 		s.problem = "no file here can be sent: " + s.refusals()
 		return nil
 	}
+	files, skipped, problem := s.leaveOutDone(files)
+	if problem != "" {
+		s.problem = problem
+		return nil
+	}
 	refused := make(map[string]string, len(s.refused))
 	for f, why := range s.refused {
 		refused[f] = why
 	}
-	return emit(submitFormMsg{files: files, opts: o, refused: refused})
+	return emit(submitFormMsg{files: files, opts: o, refused: refused, skipDone: s.alreadyDone.skip, skipped: skipped})
 }
 
 // refusals says in one line why files are refused: "notes.txt: not an
@@ -415,6 +425,11 @@ func (s *formScreen) update(msg tea.Msg) tea.Cmd {
 			return nil // for a form before this one
 		}
 		s.sizes, s.refused, s.checked = msg.sizes, msg.refused, true
+		s.alreadyDone.counted = submit.Options{Task: "\x00"} // the files to count changed
+		s.countDone()
+		return nil
+	case formRecordingsMsg:
+		s.takeRecordings(msg)
 		return nil
 	case formLengthsMsg:
 		s.gotLengths(msg)
@@ -438,6 +453,7 @@ func (s *formScreen) update(msg tea.Msg) tea.Cmd {
 		s.form.Update(redrawFormMsg{})
 	}
 	s.check()
+	s.countDone()
 	if s.form.State == huh.StateCompleted {
 		// enter on the last field: submit, or show why not and keep going
 		// with a fresh form (a completed huh form cannot be reused).
@@ -475,7 +491,7 @@ func (s *formScreen) view() string {
 	default:
 		b.WriteString(truncate(st.OK.Render(st.G.Check+" ready: ctrl+s submits"), s.w))
 	}
-	b.WriteString("\n\n")
+	b.WriteString("\n" + truncate(s.doneLine(), s.w) + "\n")
 	b.WriteString(s.form.View())
 	return b.String()
 }

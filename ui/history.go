@@ -20,7 +20,7 @@ type (
 	openDetailsMsg struct{ id string }
 	recheckMsg     struct{ id string }
 	recheckAllMsg  struct{}
-	saveResultMsg  struct{ id, dst string }
+	saveResultMsg  struct{ id, dst, format string }
 	resubmitMsg    struct{ id string }
 	hideMsg        struct{ id string }
 	gotoFilesMsg   struct{}

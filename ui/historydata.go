@@ -243,8 +243,10 @@ func stampOf(s *store.Submission) subStamp {
 }
 
 type historyLoadedMsg struct {
-	rows      *historyRows       // the read, prepared in the command
-	subs      []store.Submission // or bare submissions (tests), prepared in Update
+	rows      *historyRows        // the read, prepared in the command
+	subs      []store.Submission  // or bare submissions (tests), prepared in Update
+	all       []*store.Submission // the read as the store gives it, for recognising files (recordings)
+	announced bool                // a historySnapshotMsg gave all to recordings already
 	report    store.Report
 	elsewhere map[string]bool
 	err       error
@@ -252,9 +254,19 @@ type historyLoadedMsg struct {
 
 type historyChangedMsg struct {
 	subs      []store.Submission
-	report    *store.Report // nil when nothing was read
+	all       []*store.Submission // every submission, when some changed (recordings)
+	report    *store.Report       // nil when nothing was read
 	elsewhere map[string]bool
 	err       error
+}
+
+// historySnapshotMsg: the history was read; its rows for History are
+// being prepared (rows, the rest of the read, returns historyLoadedMsg).
+// What Files needs comes first: its states do not wait for History's rows.
+type historySnapshotMsg struct {
+	all   []*store.Submission
+	index *lazyIndex
+	rows  tea.Cmd
 }
 
 func (r *historyReader) load() tea.Msg {
@@ -264,6 +276,11 @@ func (r *historyReader) load() tea.Msg {
 	}
 	r.h = h
 	all := h.Submissions()
+	return historySnapshotMsg{all: all, index: &lazyIndex{subs: all}, rows: func() tea.Msg { return r.prepare(h, all) }}
+}
+
+// prepare shapes a full read for History, in the reader's turn.
+func (r *historyReader) prepare(h *store.History, all []*store.Submission) tea.Msg {
 	rows := make([]*histRow, len(all))
 	r.stamp = make(map[string]subStamp, len(all))
 	r.uploading = map[string]owner{}
@@ -273,7 +290,7 @@ func (r *historyReader) load() tea.Msg {
 		r.note(s)
 	}
 	p := prepareRows(rows)
-	return historyLoadedMsg{rows: &p, report: h.Report(), elsewhere: r.liveOwners()}
+	return historyLoadedMsg{rows: &p, all: all, announced: true, report: h.Report(), elsewhere: r.liveOwners()}
 }
 
 // prepared is the read as the UI keeps it.
@@ -303,7 +320,8 @@ func (r *historyReader) refresh() tea.Msg {
 		return r.load()
 	}
 	var out []store.Submission
-	for _, s := range r.h.Submissions() {
+	all := r.h.Submissions()
+	for _, s := range all {
 		st := stampOf(s)
 		if old, ok := r.stamp[s.ID]; !ok || old != st {
 			r.stamp[s.ID] = st
@@ -312,7 +330,10 @@ func (r *historyReader) refresh() tea.Msg {
 		}
 	}
 	rep := r.h.Report()
-	return historyChangedMsg{subs: out, report: &rep, elsewhere: r.liveOwners()}
+	if len(out) == 0 {
+		all = nil // nothing changed: the last read stands
+	}
+	return historyChangedMsg{subs: out, all: all, report: &rep, elsewhere: r.liveOwners()}
 }
 
 func (r *historyReader) note(s *store.Submission) {

@@ -15,6 +15,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/fwbatch/fwbatch/internal/termsafe"
+	"github.com/fwbatch/fwbatch/recording"
 	"github.com/fwbatch/fwbatch/submit"
 )
 
@@ -61,6 +62,9 @@ type shared struct {
 	keys     keyMap
 	deps     *Deps
 	now      func() time.Time
+	// rec tells what the history holds of audio files (Files' states, the
+	// form's count of files already sent); it changes with each read.
+	rec *recordings
 }
 
 // Model is the root model. It owns the state that outlives a screen (the
@@ -84,6 +88,9 @@ type Model struct {
 
 	apiKey string
 	client *submit.Client
+	// guard keeps an upload the form meant to skip if done from being made
+	// when another fwbatch sent the same recording meanwhile.
+	guard *recording.Guard
 
 	hist      *historyData
 	reader    *historyReader
@@ -131,7 +138,7 @@ type Options struct {
 // New builds the root model. The real program (Run) and the tests use it.
 func New(deps Deps, opts Options) *Model {
 	deps.withDefaults()
-	sh := &shared{keys: newKeyMap(opts.Plain), deps: &deps, now: time.Now}
+	sh := &shared{keys: newKeyMap(opts.Plain), deps: &deps, now: time.Now, rec: newRecordings(deps.Store)}
 	m := &Model{sh: sh, debug: opts.Debug, plain: opts.Plain, apiKey: deps.APIKey, help: help.New()}
 	m.setStyles(true)
 	m.hist = newHistoryData()
@@ -139,6 +146,7 @@ func New(deps Deps, opts Options) *Model {
 	m.uploads = newUploads()
 	m.polls = newPoller(deps.PollFirst, deps.PollMax)
 	m.checks = map[string]checkNote{}
+	m.guard = recording.NewGuard(nil)
 	m.files = newFilesScreen(sh, deps.StartDir)
 	m.history = newHistoryScreen(sh, m.hist)
 	m.submit = newSubmitScreen(sh, m.uploads)
@@ -243,11 +251,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// Results of a screen's own commands go to that screen, focused or not:
 	// a folder listed while the form was open is Files' all the same.
 	switch msg.(type) {
-	case dirListedMsg, filesLengthsMsg:
+	case dirListedMsg, filesLengthsMsg, fileStatesMsg:
 		return m, m.updateFiles(msg)
 	case transcriptMsg:
 		return m, m.details.update(msg)
-	case filesCheckedMsg, formLengthsMsg:
+	case filesCheckedMsg, formLengthsMsg, formRecordingsMsg:
 		if m.form == nil {
 			return m, nil
 		}

@@ -178,6 +178,8 @@ func (s *submitScreen) itemView(u *upload, now time.Time, barW int) string {
 	name := displayName(u.file)
 	var state string
 	switch {
+	case u.done && u.skipped:
+		state = st.Muted.Render(g.Check + " not sent: already submitted " + termsafe.Line(orDash(u.batchID)))
 	case u.done && u.outcome == store.KindSubmitted:
 		state = st.OK.Render(g.Check + " submitted " + termsafe.Line(u.batchID))
 	case u.done:

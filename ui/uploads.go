@@ -57,6 +57,7 @@ type upload struct {
 	retryReason string
 
 	done    bool
+	skipped bool // not sent: the same recording was sent meanwhile (form_done.go)
 	outcome store.Kind
 	batchID string
 	err     error
@@ -231,6 +232,10 @@ func (u *uploads) apply(e batchEventMsg, now time.Time) {
 	case submit.EventDone:
 		up.done = true
 		up.outcome = ev.Outcome
+		up.skipped = ev.Skipped != nil
+		if up.skipped {
+			up.batchID = ev.Skipped.BatchID
+		}
 		up.err = ev.Err
 		up.retryAt = time.Time{}
 		if ev.Reply != nil {
