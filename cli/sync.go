@@ -14,6 +14,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/fwbatch/fwbatch/audio"
+	"github.com/fwbatch/fwbatch/cost"
 	"github.com/fwbatch/fwbatch/folder"
 	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/submit"
@@ -91,7 +93,7 @@ func (r *runner) newSyncCmd(g *globalFlags) *cobra.Command {
 	fs.StringVar(&f.outputFormat, "output-format", "", "write these formats from each result: srt, vtt, txt, tsv, json, comma-separated, or all (default: the result as returned)")
 	fs.BoolVar(&f.force, "force", false, "overwrite transcripts fwbatch did not write, or that were changed since")
 	fs.BoolVarP(&f.asJSON, "json", "j", false, "print one JSON object per line instead of a line of text")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would be submitted, skipped and written; send, check and write nothing")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would be submitted (with each file's length and estimated cost), skipped and written; send, check and write nothing")
 	fs.BoolVar(&f.wait, "wait", false, "keep checking, with backoff, until every job is completed or failed, writing transcripts as they come")
 	fs.BoolVar(&f.watch, "watch", false, "keep running: send new files once still for --settle, follow the jobs, write transcripts; until SIGINT or SIGTERM")
 	fs.DurationVar(&f.settle, "settle", 10*time.Second, "send a file only once its size and mtime have been still this long")
@@ -108,6 +110,16 @@ type syncLine struct {
 	Status    string   `json:"status"`
 	Written   []string `json:"written"`
 	Message   string   `json:"message"`
+	// A dry run's "would submit" lines also carry what the upload would
+	// cost, as `submit --dry-run --json` does.
+	*dryRunCost
+}
+
+// dryRunCost is a file's size, length and estimate in a dry run's JSON.
+type dryRunCost struct {
+	Size        int64        `json:"size"`
+	DurationS   audio.Length `json:"duration_s"`
+	EstimateUSD *float64     `json:"estimate_usd"`
 }
 
 func (r *runner) syncCmd(fs *pflag.FlagSet, g *globalFlags, o *optionFlags, f *syncFlags, args []string) int {
@@ -179,6 +191,13 @@ func (r *runner) syncCmd(fs *pflag.FlagSet, g *globalFlags, o *optionFlags, f *s
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out := &syncOutput{r: r, json: f.asJSON, key: e.apiKey, dupErr: sameTerminal(r.stdout, r.stderr)}
+	if f.dryRun {
+		prices, err := e.cfg.priceTable(e.cfgPath)
+		if err != nil {
+			return r.fail(ExitUsage, "%v", err)
+		}
+		out.plan = &dryRunPlan{prices: prices, model: opts.Model}
+	}
 	stop := r.syncSignals(e, cancel, out)
 	defer stop()
 	e.logf("sync: %v, options %v, formats %v, base URL %s", args, opts.Extra(), formats, e.baseURL)
@@ -262,6 +281,28 @@ type syncOutput struct {
 
 	mu          sync.Mutex
 	interrupted bool
+	plan        *dryRunPlan // a dry run's files that would be sent, measured and priced
+}
+
+// dryRunPlan measures and prices, as `submit --dry-run` does, each file a
+// dry run would send, and adds them up for the summary.
+type dryRunPlan struct {
+	prices cost.Table
+	model  string
+	files  []cost.File
+}
+
+// add measures the file (its headers only) and returns its plan item.
+func (p *dryRunPlan) add(path string) cost.PlanItem {
+	f := cost.File{Name: path}
+	if fi, err := os.Stat(path); err == nil {
+		f.Size = fi.Size()
+	}
+	if info, err := audio.ProbeFile(context.Background(), path); err == nil {
+		f.Length = info.Length
+	}
+	p.files = append(p.files, f)
+	return p.prices.Plan(p.model, []cost.File{f}).Items[0]
 }
 
 func (o *syncOutput) note(format string, args ...any) {
@@ -277,15 +318,32 @@ func (o *syncOutput) print(rep folder.Report) {
 	if rep.State == folder.Interrupted {
 		o.interrupted = true
 	}
+	var item *cost.PlanItem
+	if o.plan != nil && rep.State == folder.WouldSubmit {
+		it := o.plan.add(rep.File)
+		item = &it
+	}
 	if o.json {
 		written := rep.Written
 		if written == nil {
 			written = []string{}
 		}
-		printJSON(o.r.stdout, syncLine{File: rep.File, State: string(rep.State), ID: rep.ID, BatchID: rep.BatchID,
-			AccountID: rep.AccountID, Status: rep.Status, Written: written, Message: rep.Message})
+		l := syncLine{File: rep.File, State: string(rep.State), ID: rep.ID, BatchID: rep.BatchID,
+			AccountID: rep.AccountID, Status: rep.Status, Written: written, Message: rep.Message}
+		if item != nil {
+			l.dryRunCost = &dryRunCost{Size: item.Size, DurationS: item.Length}
+			if item.Estimate.Known {
+				usd := item.Estimate.USD
+				l.EstimateUSD = &usd
+			}
+		}
+		printJSON(o.r.stdout, l)
 	} else {
-		fmt.Fprintln(o.r.stdout, termsafe.Line(syncText(rep)))
+		line := syncText(rep)
+		if item != nil {
+			line += fmt.Sprintf(" (%s, %s, %s)", cost.Bytes(item.Size), cost.Length(item.Length), item.Estimate)
+		}
+		fmt.Fprintln(o.r.stdout, termsafe.Line(line))
 	}
 	if rep.State.Bad() && (o.json || !o.dupErr) {
 		fmt.Fprintln(o.r.stderr, "fwbatch: "+termsafe.Line(rep.File+": "+string(rep.State)+": "+rep.Message))
@@ -339,4 +397,9 @@ func (o *syncOutput) summary(sum folder.Summary, dryRun bool) {
 		line += ": " + strings.Join(parts, ", ")
 	}
 	o.note("%s", line)
+	if o.plan != nil && len(o.plan.files) > 0 {
+		p := o.plan.prices.Plan(o.plan.model, o.plan.files)
+		o.note("would submit %d %s, %s, %s of audio: %s (%s; %s)", len(p.Items), plural(len(p.Items), "file"),
+			cost.Bytes(p.Bytes), p.Total, p.Estimate, p.Estimate.Basis(), cost.NotIncludedText())
+	}
 }

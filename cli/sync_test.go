@@ -14,6 +14,7 @@ import (
 
 	"github.com/asticode/go-astisub"
 
+	"github.com/fwbatch/fwbatch/cost"
 	"github.com/fwbatch/fwbatch/submit/fakeapi"
 )
 
@@ -376,6 +377,46 @@ func TestSyncDryRun(t *testing.T) {
 	if _, err := os.Stat(strings.TrimSuffix(files[0], ".wav") + ".vtt"); err == nil {
 		t.Error("a dry run wrote a transcript")
 	}
+
+	// What would be sent is measured and priced, as submit --dry-run does.
+	size := fmt.Sprint(fileSize(t, files[1]))
+	contains(t, "stdout", res.out, "talk-01.wav would submit ("+cost.Bytes(fileSize(t, files[1]))+", 2 s, ≈ $0.0000")
+	contains(t, "stderr", res.errOut, "would submit 1 file, "+cost.Bytes(fileSize(t, files[1]))+", 2 s of audio: ≈ $0.0000", "not included: diarization")
+	res = h.run("sync", "--dry-run", "--json", "--output-format", "vtt", dir)
+	var plan struct {
+		File        string   `json:"file"`
+		State       string   `json:"state"`
+		Size        *int64   `json:"size"`
+		DurationS   *float64 `json:"duration_s"`
+		EstimateUSD *float64 `json:"estimate_usd"`
+	}
+	for _, l := range lines(t, res.out) {
+		if !strings.Contains(l, `"would submit"`) {
+			if strings.Contains(l, `"estimate_usd"`) {
+				t.Errorf("a line that sends nothing has an estimate: %s", l)
+			}
+			continue
+		}
+		if err := json.Unmarshal([]byte(l), &plan); err != nil {
+			t.Fatal(err)
+		}
+		if plan.Size == nil || fmt.Sprint(*plan.Size) != size || plan.DurationS == nil || *plan.DurationS < 1.5 || *plan.DurationS > 1.9 ||
+			plan.EstimateUSD == nil || *plan.EstimateUSD <= 0 {
+			t.Errorf("--json would-submit line %s: want size %s, duration_s about 1.7 and an estimate", l, size)
+		}
+	}
+	if plan.File == "" {
+		t.Errorf("no would-submit line in --json:\n%s", res.out)
+	}
+}
+
+func fileSize(t *testing.T, p string) int64 {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }
 
 // TestSyncSettle: a file changed less than --settle ago is left for later
