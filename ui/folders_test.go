@@ -79,8 +79,12 @@ func TestFilesShowStates(t *testing.T) {
 	if !strings.Contains(scr, "2 marked") || !strings.Contains(row(scr, "hello.mp3"), "●") || !strings.Contains(row(scr, "hello.wav"), "●") || strings.Contains(row(scr, "hello.flac"), "●") {
 		t.Fatalf("n marked:\n%s", scr)
 	}
-	// Done files hide: complete the job first.
-	e.st.Append(context.Background(), store.Event{Kind: store.KindStatus, ID: loadHistory(t, e.st)[0].ID, Status: "completed"})
+	// Done files hide: complete the job first, its transcript saved, as
+	// another fwbatch would have (a completed job without a saved result
+	// is fetched, and this fake still says processing).
+	saved := filepath.Join(e.dir, "old-name.json")
+	os.WriteFile(saved, []byte(`{"text":"hello"}`), 0o644)
+	e.st.Append(context.Background(), store.Event{Kind: store.KindStatus, ID: loadHistory(t, e.st)[0].ID, Status: "completed", ResultPath: saved})
 	d.send(watchTickMsg{})
 	d.waitFor("done", 5*time.Second, func(s string) bool { return strings.Contains(row(s, "hello.flac"), "✓ done") })
 	d.key("d")
