@@ -34,6 +34,10 @@ automatically, and it is reported (exit 1). Two fwbatch processes on one
 history never send the same recording twice. A file changed less than
 --settle ago is left for later (it may still be being copied in).
 
+The options are the flags given and the defaults, never the form values last
+used in the UI (those are submit's defaults): a sync from cron asks for the
+same job every run.
+
 fwbatch never overwrites a file it did not write itself, nor one it wrote and
 you changed since (--force does). It records what it wrote beside the history
 (history.jsonl.written).
@@ -158,7 +162,11 @@ func (r *runner) syncCmd(fs *pflag.FlagSet, g *globalFlags, o *optionFlags, f *s
 	}
 	defer e.close()
 
-	opts := o.apply(fs, e.defaults())
+	// A sync's options are its flags and the documented defaults, never
+	// the form values last used in the UI (submit's defaults): a run from
+	// cron must ask for the same job every time, or using the UI once
+	// would have the next run pay for the whole folder again.
+	opts := o.apply(fs, submit.Options{}.WithDefaults())
 	if note := forFormats(&opts, formats); note != "" {
 		fmt.Fprintln(r.stderr, "fwbatch: "+note)
 	}

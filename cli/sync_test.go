@@ -139,6 +139,29 @@ func TestSyncTwice(t *testing.T) {
 	}
 }
 
+// TestSyncIgnoresFormValues: the form values the UI remembers are
+// submit's defaults, not sync's: after the UI was used with another
+// response format, a sync with no flags skips what it sent before.
+func TestSyncIgnoresFormValues(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, fakeapi.Config{Polls: 1})
+	h.recordings("rec", 3)
+	dir := filepath.Join(h.dir, "rec")
+	if res := h.run("sync", "--wait", dir); res.code != 0 || h.fake.SubmitCount() != 3 {
+		t.Fatalf("first sync: exit %d, %d submits\n%s%s", res.code, h.fake.SubmitCount(), res.out, res.errOut)
+	}
+	h.writeConfig(`{"form": {"response_format": "text", "endpoint": "audio-turbo"}}`)
+	res := h.run("sync", dir)
+	if res.code != 0 || h.fake.SubmitCount() != 3 {
+		t.Fatalf("a sync after the UI's form values changed sent %d files again: exit %d\n%s%s", h.fake.SubmitCount()-3, res.code, res.out, res.errOut)
+	}
+	contains(t, "summary", res.errOut, "sync: 3 files: 3 skipped")
+	// submit still takes them.
+	if res := h.run("submit", "--json", filepath.Join(dir, "talk-00.wav")); res.code != 0 || !strings.Contains(res.out, "audio-turbo") {
+		t.Fatalf("submit did not take the form values: exit %d\n%s%s", res.code, res.out, res.errOut)
+	}
+}
+
 // TestSyncEveryFormatFromOneJob: --output-format srt,vtt,txt,tsv with a
 // diarized request makes one job per recording and writes four files; the
 // srt and vtt read back with go-astisub hold the fake's cues, times and
