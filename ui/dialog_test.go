@@ -105,6 +105,12 @@ func TestHideDialog(t *testing.T) {
 	if strings.Contains(d.screen(), "Hide podcast.ogg?") {
 		t.Fatal("n did not close the dialog")
 	}
+	// Hiding stops the job's checks and cannot be undone in the UI: enter
+	// alone answers Keep.
+	d.key("d", "enter")
+	if d.m.dialog != nil || !strings.Contains(d.screen(), "podcast.ogg") {
+		t.Fatalf("enter on the hide dialog hid the entry: its focus must start on Keep\n%s", d.screen())
+	}
 	writeSample(t, e.st, sampleHistory(t, e))
 	d.key("d", "y")
 	d.waitFor("the row to go", 5*time.Second, func(s string) bool { return !strings.Contains(s, "podcast.ogg") })

@@ -694,7 +694,7 @@ func (m *Model) hide(id string) tea.Cmd {
 	m.ask(&dialog{
 		title: "Hide " + displayName(sub.File) + "?",
 		text:  "It leaves the History list. Its record stays in the history file (fwbatch list --all shows it), and its job is not checked any more.",
-		yes:   "Hide", no: "Keep",
+		yes:   "Hide", no: "Keep", safe: true,
 		onYes: func(m *Model) tea.Cmd {
 			st := m.sh.deps.Store
 			return func() tea.Msg {
