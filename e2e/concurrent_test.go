@@ -33,7 +33,10 @@ func partial(scr, file string) bool {
 // which shows as a waiting countdown and then an "unknown outcome" row.
 func TestThreeFilesConcurrentlyWithRetryAndUnknown(t *testing.T) {
 	t.Parallel()
-	f := startFake(t, "-read-rate", "2000000", "-faults", "1:429=2,4:500", "-polls", "1000")
+	// Each upload takes about 12 s at the fake: the retry after the 429
+	// starts 2 s in, while the other two still have seconds to go even
+	// with the few MiB the kernel's buffers take ahead of the fake.
+	f := startFake(t, "-read-rate", "1000000", "-faults", "1:429=2,4:500", "-polls", "1000")
 	u := newUser(t, f)
 	names := map[string]string{"a-one.flac": "hello.flac", "b-two.wav": "hello.wav", "c-three.ogg": "hello.ogg"}
 	dir := audioDir(t, names, 12<<20)
