@@ -90,11 +90,15 @@ func TestConfigReadableByOthersIsRefused(t *testing.T) {
 	if err := saveConfig(path, &Config{APIKey: "fw-secret-key-abcd"}); err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("saved config mode: %v %v", fi.Mode(), err)
+	if fi, err := os.Stat(path); err != nil {
+		t.Fatalf("saved config: %v", err)
+	} else if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("saved config mode %v, want 0600", fi.Mode())
 	}
-	if fi, err := os.Stat(filepath.Dir(path)); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Fatalf("config folder mode: %v %v", fi.Mode(), err)
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil {
+		t.Fatalf("config folder: %v", err)
+	} else if fi.Mode().Perm() != 0o700 {
+		t.Fatalf("config folder mode %v, want 0700", fi.Mode())
 	}
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
@@ -134,8 +138,10 @@ func TestRememberAndSaveKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(home, ".config", "fwbatch", "config.json")
-	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("config %s: %v %v", path, fi.Mode(), err)
+	if fi, err := os.Stat(path); err != nil {
+		t.Fatalf("config: %v", err)
+	} else if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("config %s mode %v, want 0600", path, fi.Mode())
 	}
 	e2, err := r.setup(&globalFlags{})
 	if err != nil {

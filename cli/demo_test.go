@@ -50,8 +50,10 @@ func TestDemoRecordings(t *testing.T) {
 	if len(demoScripts) != len(names) {
 		t.Errorf("demoScripts has %d entries for %d recordings", len(demoScripts), len(names))
 	}
-	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("folder mode %v, %v; want 0700", fi.Mode(), err)
+	if fi, err := os.Stat(dir); err != nil {
+		t.Errorf("folder: %v", err)
+	} else if fi.Mode().Perm() != 0o700 {
+		t.Errorf("folder mode %v, want 0700", fi.Mode())
 	}
 
 	want, _ := os.ReadFile(filepath.Join(dir, "memo.ogg"))

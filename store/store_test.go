@@ -43,8 +43,10 @@ func TestOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Stat(filepath.Dir(path)); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("folder: %v %v, want 0700", fi.Mode(), err)
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil {
+		t.Errorf("folder: %v", err)
+	} else if fi.Mode().Perm() != 0o700 {
+		t.Errorf("folder mode %v, want 0700", fi.Mode())
 	}
 	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
 		t.Error("Open created the history file")
@@ -92,8 +94,11 @@ func TestAppendFillsAndValidates(t *testing.T) {
 		t.Error("Append changed the caller's events")
 	}
 	fi, err := os.Stat(s.Path())
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("history file: %v %v, want 0600", fi.Mode(), err)
+	if err != nil {
+		t.Fatalf("history file: %v", err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("history file mode %v, want 0600", fi.Mode())
 	}
 	h, err := s.Load()
 	if err != nil {

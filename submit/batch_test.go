@@ -486,11 +486,15 @@ func TestCheckRecorded(t *testing.T) {
 	if err != nil || string(got) != job.Body {
 		t.Errorf("saved result %q (%v), want the job's body %q", got, err, job.Body)
 	}
-	if fi, err := os.Stat(wantPath); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("saved result mode: %v %v", fi.Mode(), err)
+	if fi, err := os.Stat(wantPath); err != nil {
+		t.Errorf("saved result: %v", err)
+	} else if fi.Mode().Perm() != 0o600 {
+		t.Errorf("saved result mode %v, want 0600", fi.Mode())
 	}
-	if fi, err := os.Stat(st.ResultsDir()); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("results folder mode: %v %v", fi.Mode(), err)
+	if fi, err := os.Stat(st.ResultsDir()); err != nil {
+		t.Errorf("results folder: %v", err)
+	} else if fi.Mode().Perm() != 0o700 {
+		t.Errorf("results folder mode %v, want 0700", fi.Mode())
 	}
 	n := len(historyEvents(t, st))
 	check(submit.Completed, false) // seen before: saved once
