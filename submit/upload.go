@@ -203,8 +203,10 @@ func (c *Client) uploadFailed(ctx, actx context.Context, req *http.Request, err 
 	case full:
 		during = "sending" // reset before the server read it all
 	}
-	if resetUnread && !isReset(err) {
-		err = syscall.ECONNRESET // what happened, not net/http's echo of it
+	if resetUnread && !errors.Is(err, syscall.ECONNRESET) {
+		// What happened, not net/http's echo of it ("use of closed network
+		// connection"), nor EPIPE: a write after the server's reset.
+		err = syscall.ECONNRESET
 	}
 	ne := &NetError{Host: c.host, During: during, Err: err}
 	return attempt{err: ne, retry: true, reason: "network error: " + netErrText(err)}
