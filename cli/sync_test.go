@@ -472,6 +472,8 @@ func TestSyncUsage(t *testing.T) {
 		{[]string{"sync"}, "give the folders (or files) to sync"},
 		{[]string{"sync", filepath.Join(h.dir, "nowhere")}, "nowhere: no such file or folder"},
 		{[]string{"sync", "--dry-run", "--wait", dir}, "--dry-run sends and checks nothing"},
+		{[]string{"sync", "--wait", "--watch", dir}, "--wait and --watch"},
+		{[]string{"sync", "--watch", "--wait", dir}, "--wait and --watch"},
 		{[]string{"sync", "--output-format", "docx", dir}, `"docx" is not an output format`},
 		{[]string{"sync", "--out", filepath.Join(h.dir, "none"), dir}, "not a folder; make it first"},
 		{[]string{"sync", "--settle", "-1s", dir}, "must not be negative"},
