@@ -391,3 +391,26 @@ func TestHelp(t *testing.T) {
 		contains(t, cmd+" --help", res.out, "(env FIREWORKS_BATCH_BASE_URL", "Exit status")
 	}
 }
+
+// TestHelpCommandList: the root help lists each command as it is typed,
+// its arguments one space after its name (fang drops a "[flags]" written
+// in a Use, leaving two spaces where it was).
+func TestHelpCommandList(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, fakeapi.Config{})
+	res := h.run("--help")
+	_, commands, _ := strings.Cut(res.out, "COMMANDS")
+	commands, _, _ = strings.Cut(commands, "FLAGS")
+	for _, want := range []string{"submit FILE|DIR... [--flags]", "status [ID...] [--flags]", "result ID... [--flags]", "sync DIR|FILE... [--flags]", "list [--flags]"} {
+		if !strings.Contains(commands, "    "+want+"  ") {
+			t.Errorf("root help: no %q in its commands:\n%s", want, commands)
+		}
+	}
+	for _, l := range strings.Split(commands, "\n") {
+		// A command's line: four spaces, its usage, two or more spaces,
+		// its description.
+		if usage, _, ok := strings.Cut(strings.TrimPrefix(l, "    "), "  "); ok && usage != "" && !strings.HasSuffix(usage, "]") {
+			t.Errorf("root help: %q: two spaces inside the usage", l)
+		}
+	}
+}

@@ -80,7 +80,7 @@ func (r *runner) newSyncCmd(g *globalFlags) *cobra.Command {
 	var o optionFlags
 	var f syncFlags
 	cmd := &cobra.Command{
-		Use:               "sync [flags] DIR|FILE...",
+		Use:               "sync DIR|FILE...",
 		Short:             "Folder work, rerunnable: send what has no job yet, check, write transcripts next to the audio",
 		Long:              syncLong,
 		Example:           syncExample,
