@@ -287,6 +287,14 @@ func TestResultErrors(t *testing.T) {
 		t.Errorf("-o FILE with two ids: exit %d", res.code)
 	}
 	contains(t, "stderr", oneLine(t, "-o FILE", res.errOut), "with several IDs, -o must be a folder")
+	// stdout is no folder, nor a file that "does not exist or is a file".
+	res = h.run("result", "-o", "-", a.ID, subs[1].ID)
+	if res.code != 2 || res.out != "" {
+		t.Errorf("-o - with two ids: exit %d, stdout %q", res.code, res.out)
+	}
+	if line := oneLine(t, "-o -", res.errOut); !strings.Contains(line, "-o - (stdout) takes one id only") || strings.Contains(line, "is a file") {
+		t.Errorf("-o - with two ids: %q", line)
+	}
 	if res := h.run("result"); res.code != 2 {
 		t.Errorf("no ids: exit %d", res.code)
 	}

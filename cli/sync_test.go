@@ -563,7 +563,7 @@ func TestResultOutputFormats(t *testing.T) {
 	if res := h.run("result", "--output-format", "vtt", "-o", out, verbose.ID); res.code != 0 || oneLine(t, "stdout", res.out) != filepath.Join(out, "talk.vtt") {
 		t.Fatalf("-o DIR: exit %d\n%s%s", res.code, res.out, res.errOut)
 	}
-	if res := h.run("result", "--output-format", "srt,vtt", "-o", "-", verbose.ID); res.code != 2 || !strings.Contains(res.errOut, "with several formats, -o must be a folder") {
+	if res := h.run("result", "--output-format", "srt,vtt", "-o", "-", verbose.ID); res.code != 2 || !strings.Contains(res.errOut, "-o - (stdout) takes one format only") {
 		t.Errorf("-o - with two formats: exit %d, %q", res.code, res.errOut)
 	}
 
