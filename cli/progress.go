@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/term"
 
+	"github.com/fwbatch/fwbatch/cost"
 	"github.com/fwbatch/fwbatch/internal/termsafe"
 	"github.com/fwbatch/fwbatch/submit"
 )
@@ -204,9 +205,9 @@ func (b *bar) line(width int, now time.Time) string {
 	if fill < barWidth {
 		bar += ">" + strings.Repeat(" ", barWidth-fill-1)
 	}
-	s := fmt.Sprintf("%s [%s] %3.0f%%  %s of %s", name, bar, frac*100, submit.HumanBytes(b.sent), submit.HumanBytes(b.total))
+	s := fmt.Sprintf("%s [%s] %3.0f%%  %s of %s", name, bar, frac*100, cost.Bytes(b.sent), cost.Bytes(b.total))
 	if b.rate > 0 {
-		s += fmt.Sprintf("  %s/s", submit.HumanBytes(int64(b.rate)))
+		s += fmt.Sprintf("  %s/s", cost.Bytes(int64(b.rate)))
 		if b.sent < b.total {
 			eta := time.Duration(float64(b.total-b.sent) / b.rate * float64(time.Second))
 			s += "  " + clock(eta) + " left"
