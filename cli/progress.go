@@ -182,44 +182,79 @@ func (v *progressView) redrawLocked() {
 	v.dirty = false
 }
 
-// line renders one bar: name, bar, percent, bytes, rate, time left; or the
-// wait before a retry.
+// Widths of a bar's line: the name's column, and the bar's between its
+// brackets. The bar is drawn only when there is room for barMin.
+const (
+	nameWidth = 24
+	barMin    = 10
+	barMax    = 30
+)
+
+// line renders one bar in at most width-1 columns: name, bar, then the
+// tail a user watches (percent, bytes, rate, time left or "waiting for the
+// reply", the try), or the wait before a retry. The tail is laid out first
+// and the name and bar share what it leaves, so that a narrow terminal
+// loses the bar, then the start of the name, before any figure.
 func (b *bar) line(width int, now time.Time) string {
-	name := b.name
-	const nameWidth = 24
-	if ansi.StringWidth(name) > nameWidth {
-		name = "…" + ansi.TruncateLeft(name, ansi.StringWidth(name)-nameWidth+1, "")
-	}
-	name += strings.Repeat(" ", nameWidth-ansi.StringWidth(name))
+	room := width - 1 // a line filling the last column wraps on some terminals
 	if !b.retryAt.IsZero() {
 		left := max(b.retryAt.Sub(now), 0).Round(time.Second)
-		return fmt.Sprintf("%s  %s: try %d in %s", name, b.reason, b.attempt, left)
+		try := fmt.Sprintf(": try %d in %s", b.attempt, left)
+		name := fitName(b.name, min(nameWidth, room-ansi.StringWidth(try)-2-barMin))
+		reason := ansi.Truncate(b.reason, room-ansi.StringWidth(name)-2-ansi.StringWidth(try), "…")
+		return strings.TrimLeft(name+"  "+reason+try, " ")
 	}
 	frac := 0.0
 	if b.total > 0 {
 		frac = float64(b.sent) / float64(b.total)
 	}
-	barWidth := max(10, min(30, width-nameWidth-50))
+	tail := b.tail(frac)
+	// What the tail leaves: the name first (it says which upload this
+	// is), then the bar.
+	left := room - ansi.StringWidth(tail)
+	name := fitName(b.name, min(nameWidth, left-1))
+	left -= ansi.StringWidth(name) + 1
+	barWidth := min(barMax, left-3) // the brackets and a space
+	if name == "" || barWidth < barMin {
+		return ansi.Truncate(strings.TrimLeft(name+" "+tail, " "), room, "…")
+	}
 	fill := int(frac * float64(barWidth))
 	bar := strings.Repeat("=", fill)
 	if fill < barWidth {
 		bar += ">" + strings.Repeat(" ", barWidth-fill-1)
 	}
-	s := fmt.Sprintf("%s [%s] %3.0f%%  %s of %s", name, bar, frac*100, cost.Bytes(b.sent), cost.Bytes(b.total))
-	if b.rate > 0 {
-		s += fmt.Sprintf("  %s/s", cost.Bytes(int64(b.rate)))
-		if b.sent < b.total {
-			eta := time.Duration(float64(b.total-b.sent) / b.rate * float64(time.Second))
-			s += "  " + clock(eta) + " left"
-		}
-	}
-	if b.sent >= b.total && b.total > 0 {
+	return name + " [" + bar + "] " + tail
+}
+
+// tail is what a bar's line shows whole at 80 columns and up: percent,
+// bytes, the rate and time left while the bytes go, then "waiting for the
+// reply" (the rate is over by then), and the try after the first.
+func (b *bar) tail(frac float64) string {
+	s := fmt.Sprintf("%3.0f%%  %s of %s", frac*100, cost.Bytes(b.sent), cost.Bytes(b.total))
+	switch {
+	case b.sent >= b.total && b.total > 0:
 		s += "  waiting for the reply"
+	case b.rate > 0:
+		eta := time.Duration(float64(b.total-b.sent) / b.rate * float64(time.Second))
+		s += fmt.Sprintf("  %s/s  %s left", cost.Bytes(int64(b.rate)), clock(eta))
 	}
 	if b.attempt > 1 {
 		s += fmt.Sprintf("  (try %d)", b.attempt)
 	}
 	return s
+}
+
+// fitName pads or cuts a file name to width columns, keeping its end (the
+// extension, and what tells "take 2" from "take 3"); "" when width is too
+// small to say anything.
+func fitName(name string, width int) string {
+	if width < 4 {
+		return ""
+	}
+	if w := ansi.StringWidth(name); w > width {
+		name = "…" + ansi.TruncateLeft(name, w-width+1, "")
+	}
+	return name + strings.Repeat(" ", width-ansi.StringWidth(name))
 }
 
 // clock formats d as m:ss or h:mm:ss.
