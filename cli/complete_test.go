@@ -325,3 +325,23 @@ func TestMistypedCommand(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", res.code, res.errOut)
 	}
 }
+
+// TestCompletionUnknownShell: a shell fwbatch has no script for is a
+// one-line usage error naming those it has, exit 2, not the command's help
+// and success (a script redirecting it would get help text as its
+// "completion script"); each known shell still writes its script.
+func TestCompletionUnknownShell(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, fakeapi.Config{})
+	res := h.run("completion", "tcsh")
+	line := oneLine(t, "stderr", res.errOut)
+	if res.code != 2 || res.out != "" {
+		t.Errorf("completion tcsh: exit %d, stdout %q", res.code, res.out)
+	}
+	contains(t, "completion tcsh: stderr", line, `"tcsh"`, "bash", "zsh", "fish", "powershell")
+	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
+		if res := h.run("completion", shell); res.code != 0 || !strings.Contains(res.out, "fwbatch") || res.errOut != "" {
+			t.Errorf("completion %s: exit %d, %d bytes of script, stderr %q", shell, res.code, len(res.out), res.errOut)
+		}
+	}
+}

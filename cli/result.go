@@ -75,6 +75,10 @@ func (r *runner) resultCmd(g *globalFlags, out, outputFormat string, force bool,
 	switch {
 	case len(ids) == 0:
 		return r.fail(ExitUsage, "give the batch ids (or submission ids) to write; `fwbatch list` shows them (see `fwbatch result --help`)")
+	case len(ids) > 1 && out == "-":
+		return r.fail(ExitUsage, "-o - (stdout) takes one id only: give one, or -o DIR to write each into a folder")
+	case len(formats) > 1 && out == "-":
+		return r.fail(ExitUsage, "-o - (stdout) takes one format only: give one --output-format, or -o DIR to write each into a folder")
 	case len(ids) > 1 && out != "" && !isDirTarget(out):
 		return r.fail(ExitUsage, "-o %s: with several IDs, -o must be a folder (it does not exist or is a file)", out)
 	case len(formats) > 1 && out != "" && !isDirTarget(out):

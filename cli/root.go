@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -62,6 +63,7 @@ func (r *runner) newRootCmd() *cobra.Command {
 	// them too (the completion command writes where root.SetOut says).
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
+	refuseUnknownShells(root)
 	registerValueCompletions(root)
 	withHelpHints(root)
 	return root
@@ -91,6 +93,29 @@ func withHelpHints(root *cobra.Command) {
 		}
 	}
 	walk(root)
+}
+
+// refuseUnknownShells makes `fwbatch completion tcsh` a usage error naming
+// the shells there are scripts for. Cobra's completion command has no Run of
+// its own, so cobra never checks its Args: any word that is not one of its
+// subcommands printed its help and exited 0. A Run that shows that help
+// makes cobra check the Args first; `fwbatch completion` alone still shows it.
+func refuseUnknownShells(root *cobra.Command) {
+	completion, _, err := root.Find([]string{"completion"})
+	if err != nil || completion == root {
+		return
+	}
+	var shells []string
+	for _, c := range completion.Commands() {
+		shells = append(shells, c.Name())
+	}
+	completion.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return fmt.Errorf("unknown shell %q: fwbatch has completion scripts for %s", args[0], strings.Join(shells, ", "))
+		}
+		return nil
+	}
+	completion.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 }
 
 // noArgs is cobra.NoArgs with fwbatch's wording.

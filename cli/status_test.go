@@ -287,6 +287,14 @@ func TestResultErrors(t *testing.T) {
 		t.Errorf("-o FILE with two ids: exit %d", res.code)
 	}
 	contains(t, "stderr", oneLine(t, "-o FILE", res.errOut), "with several IDs, -o must be a folder")
+	// stdout is no folder, nor a file that "does not exist or is a file".
+	res = h.run("result", "-o", "-", a.ID, subs[1].ID)
+	if res.code != 2 || res.out != "" {
+		t.Errorf("-o - with two ids: exit %d, stdout %q", res.code, res.out)
+	}
+	if line := oneLine(t, "-o -", res.errOut); !strings.Contains(line, "-o - (stdout) takes one id only") || strings.Contains(line, "is a file") {
+		t.Errorf("-o - with two ids: %q", line)
+	}
 	if res := h.run("result"); res.code != 2 {
 		t.Errorf("no ids: exit %d", res.code)
 	}
@@ -389,5 +397,28 @@ func TestHelp(t *testing.T) {
 		}
 		contains(t, cmd+" --help flags", flagList, flags...)
 		contains(t, cmd+" --help", res.out, "(env FIREWORKS_BATCH_BASE_URL", "Exit status")
+	}
+}
+
+// TestHelpCommandList: the root help lists each command as it is typed,
+// its arguments one space after its name (fang drops a "[flags]" written
+// in a Use, leaving two spaces where it was).
+func TestHelpCommandList(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, fakeapi.Config{})
+	res := h.run("--help")
+	_, commands, _ := strings.Cut(res.out, "COMMANDS")
+	commands, _, _ = strings.Cut(commands, "FLAGS")
+	for _, want := range []string{"submit FILE|DIR... [--flags]", "status [ID...] [--flags]", "result ID... [--flags]", "sync DIR|FILE... [--flags]", "list [--flags]"} {
+		if !strings.Contains(commands, "    "+want+"  ") {
+			t.Errorf("root help: no %q in its commands:\n%s", want, commands)
+		}
+	}
+	for _, l := range strings.Split(commands, "\n") {
+		// A command's line: four spaces, its usage, two or more spaces,
+		// its description.
+		if usage, _, ok := strings.Cut(strings.TrimPrefix(l, "    "), "  "); ok && usage != "" && !strings.HasSuffix(usage, "]") {
+			t.Errorf("root help: %q: two spaces inside the usage", l)
+		}
 	}
 }

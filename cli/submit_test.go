@@ -364,7 +364,7 @@ func TestSubmitBadFiles(t *testing.T) {
 		{"symlink loop", p("loop-a.wav"), "symlink loop"},
 		{"broken symlink", p("broken.wav"), "broken symlink"},
 		{"empty", p("empty.wav"), "empty file; nothing to upload"},
-		{"over 1 GB", over, "the API takes at most 1 GB (1000000000 bytes) per file"},
+		{"over 1 GB", over, "is 953.7 MiB (1000000001 bytes); the API takes at most 1 GB (1000000000 bytes) per file"},
 		{"not audio", notAudio, "does not look like audio or video"},
 	}
 	for _, tt := range tests {

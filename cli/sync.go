@@ -80,7 +80,7 @@ func (r *runner) newSyncCmd(g *globalFlags) *cobra.Command {
 	var o optionFlags
 	var f syncFlags
 	cmd := &cobra.Command{
-		Use:               "sync [flags] DIR|FILE...",
+		Use:               "sync DIR|FILE...",
 		Short:             "Folder work, rerunnable: send what has no job yet, check, write transcripts next to the audio",
 		Long:              syncLong,
 		Example:           syncExample,
@@ -136,6 +136,8 @@ func (r *runner) syncCmd(fs *pflag.FlagSet, g *globalFlags, o *optionFlags, f *s
 		return r.fail(ExitUsage, "--settle %s: must not be negative", f.settle)
 	case f.dryRun && (f.wait || f.watch):
 		return r.fail(ExitUsage, "--dry-run sends and checks nothing, so there is nothing to --wait or --watch for")
+	case f.wait && f.watch:
+		return r.fail(ExitUsage, "--wait and --watch: give one (--wait ends once every job is done; --watch keeps running for new files)")
 	}
 	if f.out != "" {
 		if fi, err := os.Stat(f.out); err != nil || !fi.IsDir() {

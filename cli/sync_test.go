@@ -472,6 +472,8 @@ func TestSyncUsage(t *testing.T) {
 		{[]string{"sync"}, "give the folders (or files) to sync"},
 		{[]string{"sync", filepath.Join(h.dir, "nowhere")}, "nowhere: no such file or folder"},
 		{[]string{"sync", "--dry-run", "--wait", dir}, "--dry-run sends and checks nothing"},
+		{[]string{"sync", "--wait", "--watch", dir}, "--wait and --watch"},
+		{[]string{"sync", "--watch", "--wait", dir}, "--wait and --watch"},
 		{[]string{"sync", "--output-format", "docx", dir}, `"docx" is not an output format`},
 		{[]string{"sync", "--out", filepath.Join(h.dir, "none"), dir}, "not a folder; make it first"},
 		{[]string{"sync", "--settle", "-1s", dir}, "must not be negative"},
@@ -561,7 +563,7 @@ func TestResultOutputFormats(t *testing.T) {
 	if res := h.run("result", "--output-format", "vtt", "-o", out, verbose.ID); res.code != 0 || oneLine(t, "stdout", res.out) != filepath.Join(out, "talk.vtt") {
 		t.Fatalf("-o DIR: exit %d\n%s%s", res.code, res.out, res.errOut)
 	}
-	if res := h.run("result", "--output-format", "srt,vtt", "-o", "-", verbose.ID); res.code != 2 || !strings.Contains(res.errOut, "with several formats, -o must be a folder") {
+	if res := h.run("result", "--output-format", "srt,vtt", "-o", "-", verbose.ID); res.code != 2 || !strings.Contains(res.errOut, "-o - (stdout) takes one format only") {
 		t.Errorf("-o - with two formats: exit %d, %q", res.code, res.errOut)
 	}
 

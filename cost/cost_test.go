@@ -194,6 +194,22 @@ func TestBytes(t *testing.T) {
 	}
 }
 
+func TestBytesOf(t *testing.T) {
+	for _, tt := range []struct {
+		part, whole int64
+		want        string
+	}{
+		{3 << 20, 11 << 20, "3.0 MiB of 11.0 MiB"},
+		{11 << 20, 11 << 20, "11.0 MiB of 11.0 MiB"},
+		{11<<20 - 1, 11 << 20, "11534335 of 11534336 bytes"}, // not "11.0 MiB of 11.0 MiB"
+		{500, 1000, "500 B of 1000 B"},
+	} {
+		if got := cost.BytesOf(tt.part, tt.whole); got != tt.want {
+			t.Errorf("BytesOf(%d, %d) = %q, want %q", tt.part, tt.whole, got, tt.want)
+		}
+	}
+}
+
 func TestEstimatePlus(t *testing.T) {
 	table := cost.Defaults()
 	hour := cost.Sum(known(time.Hour))

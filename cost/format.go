@@ -120,3 +120,16 @@ func Bytes(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
+
+// BytesOf formats how far part is into whole, "3.2 MiB of 11.0 MiB", so
+// that the two never read alike when they differ: where rounding makes them
+// equal, it gives the bytes ("11534335 of 11534336 bytes"). An upload
+// stopped a few bytes short of "11.0 MiB of 11.0 MiB" would read as if
+// every byte had gone.
+func BytesOf(part, whole int64) string {
+	p, w := Bytes(part), Bytes(whole)
+	if p == w && part != whole {
+		return fmt.Sprintf("%d of %d bytes", part, whole)
+	}
+	return p + " of " + w
+}

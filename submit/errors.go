@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/fwbatch/fwbatch/cost"
 	"github.com/fwbatch/fwbatch/store"
 )
 
@@ -190,8 +191,8 @@ type StallError struct {
 }
 
 func (e *StallError) summary() string {
-	return fmt.Sprintf("upload stalled: no progress for %s at %s of %s",
-		roundDuration(e.After), HumanBytes(e.Sent), HumanBytes(e.Total))
+	return fmt.Sprintf("upload stalled: no progress for %s at %s",
+		roundDuration(e.After), cost.BytesOf(e.Sent, e.Total))
 }
 
 func (e *StallError) Error() string {
@@ -216,7 +217,7 @@ func (e *InterruptedError) summary() string {
 	case e.Total == 0:
 		return "interrupted before the upload"
 	}
-	return fmt.Sprintf("interrupted at %s of %s", HumanBytes(e.Sent), HumanBytes(e.Total))
+	return "interrupted at " + cost.BytesOf(e.Sent, e.Total)
 }
 
 func (e *InterruptedError) Error() string {

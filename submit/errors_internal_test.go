@@ -162,10 +162,21 @@ func TestAPIErrorSteps(t *testing.T) {
 	}
 }
 
-func TestHumanBytes(t *testing.T) {
-	for n, want := range map[int64]string{0: "0 B", 999: "999 B", 1000: "1.0 kB", 1_500_000: "1.5 MB", 943718400: "943.7 MB", 1_000_000_001: "1.0 GB"} {
-		if got := HumanBytes(n); got != want {
-			t.Errorf("HumanBytes(%d) = %q, want %q", n, got, want)
+// TestInterruptedAtBytes: where an upload stopped is given in binary
+// units, as every size fwbatch shows, and never reads as the whole file
+// when some bytes did not go.
+func TestInterruptedAtBytes(t *testing.T) {
+	const total = 11 << 20
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{&InterruptedError{Op: "submit", Cause: context.Canceled, Sent: 3 << 20, Total: total}, "interrupted at 3.0 MiB of 11.0 MiB — nothing was submitted"},
+		{&InterruptedError{Op: "submit", Cause: context.Canceled, Sent: total - 1, Total: total}, "interrupted at 11534335 of 11534336 bytes — nothing was submitted"},
+		{&StallError{After: time.Minute, Sent: total - 100, Total: total}, "no progress for 1m0s at 11534236 of 11534336 bytes — nothing was submitted"},
+	} {
+		if got := tt.err.Error(); !strings.Contains(got, tt.want) {
+			t.Errorf("%q, want %q in it", got, tt.want)
 		}
 	}
 }

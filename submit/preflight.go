@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/fwbatch/fwbatch/cost"
 )
 
 // FileError says what is wrong with a local file, before or during an
@@ -100,8 +102,9 @@ func checkInfo(st os.FileInfo) string {
 	case st.Size() == 0:
 		return "empty file; nothing to upload"
 	case st.Size() > MaxFileSize:
-		return fmt.Sprintf("is %s; the API takes at most 1 GB (%d bytes) per file; split it or compress it (e.g. to FLAC or Opus)",
-			HumanBytes(st.Size()), int64(MaxFileSize))
+		// The bytes too: the API's limit is decimal, our sizes binary.
+		return fmt.Sprintf("is %s (%d bytes); the API takes at most 1 GB (%d bytes) per file; split it or compress it (e.g. to FLAC or Opus)",
+			cost.Bytes(st.Size()), st.Size(), int64(MaxFileSize))
 	}
 	return ""
 }
@@ -185,20 +188,6 @@ func LooksLikeMedia(head []byte) bool {
 		}
 	}
 	return false
-}
-
-// HumanBytes formats n in decimal units, as the 1 GB limit is written.
-func HumanBytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTP"[exp])
 }
 
 // AudioExts are the file name extensions fwbatch takes for audio when it

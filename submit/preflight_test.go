@@ -75,7 +75,7 @@ func TestPreflight(t *testing.T) {
 		{"symlink loop", loopA, []string{"symlink loop"}},
 		{"broken symlink", broken, []string{"broken symlink", "gone.wav"}},
 		{"empty", mk("empty.flac", ""), []string{"empty.flac: empty file; nothing to upload"}},
-		{"over 1 GB", huge, []string{"huge.wav: is 1.0 GB", "at most 1 GB (1000000000 bytes)"}},
+		{"over 1 GB", huge, []string{"huge.wav: is 953.7 MiB (1000000001 bytes)", "at most 1 GB (1000000000 bytes)"}},
 		{"not audio", fixture("not-audio.txt"), []string{"not-audio.txt: does not look like audio or video", `"These are me"`, "--force"}},
 		{"binary junk", mk("junk.mp3", "\x00\x01\x02\x03junkjunkjunk"), []string{"junk.mp3: does not look like audio", "--force"}},
 		{"no name", "", []string{"no file name given"}},
