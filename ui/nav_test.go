@@ -247,6 +247,34 @@ func TestDetailsShortScreen(t *testing.T) {
 	}
 }
 
+// TestDetailsAllFieldsScroll: with every field (i) on a short screen, the
+// fields and the transcript scroll as one, and the screen says where it
+// stands: nothing is out of reach.
+func TestDetailsAllFieldsScroll(t *testing.T) {
+	d, _ := onPage(t, "details")
+	d.size(60, 16)
+	d.key("i")
+	seen := d.screen()
+	if !strings.Contains(seen, "lines 1–") {
+		t.Fatalf("no position on a body longer than the screen:\n%s", seen)
+	}
+	for range 12 {
+		d.key("j")
+		seen += d.screen()
+	}
+	if !strings.Contains(seen, "Options") || !strings.Contains(seen, "SPEAKER_00: Welcome") {
+		t.Fatalf("j did not reach the options and the transcript:\n%s", seen)
+	}
+	d.key("G")
+	if scr := d.screen(); !strings.Contains(scr, "SPEAKER_01") || !strings.Contains(scr, "(100%)") {
+		t.Fatalf("G did not go to the end of the transcript:\n%s", scr)
+	}
+	d.key("g")
+	if scr := d.screen(); !strings.Contains(scr, "File ") {
+		t.Fatalf("g did not go back to the first field:\n%s", scr)
+	}
+}
+
 // TestDetailsWrapsLongTexts: a long message is wrapped, never cut.
 func TestDetailsWrapsLongTexts(t *testing.T) {
 	d, e := onPage(t, "details")
