@@ -66,7 +66,12 @@ func (s *submitScreen) update(msg tea.Msg) tea.Cmd {
 }
 
 // gotoHistoryMsg switches to the History screen.
-type gotoHistoryMsg struct{ selectID string }
+type gotoHistoryMsg struct {
+	selectID string
+	// reveal: the selected row must show (uploads just ended); a filter
+	// that hides it is cleared.
+	reveal bool
+}
 
 // order puts running uploads first, then queued ones, then finished ones
 // (newest first), so what moves is always on screen.
