@@ -273,6 +273,25 @@ func (s *filesScreen) rebuild() {
 	s.clamp()
 }
 
+// rebuildKeepingCursor rebuilds the shown list of the same listing, with
+// the cursor on the entry it was on, or the nearest one still shown (the
+// next, else the one before): a row leaving the list never moves the user
+// to an unrelated file.
+func (s *filesScreen) rebuildKeepingCursor() {
+	at := -1 // index in s.entries of the entry under the cursor
+	if s.cursor >= 0 && s.cursor < len(s.shown) {
+		at = s.shown[s.cursor]
+	}
+	s.rebuild()
+	if at < 0 {
+		return
+	}
+	// shown is in entry order: the first shown at or after the old entry.
+	i, _ := slices.BinarySearch(s.shown, at)
+	s.cursor = min(i, len(s.shown)-1)
+	s.clamp()
+}
+
 func (s *filesScreen) listHeight() int {
 	h := s.h - 3
 	if s.filtering || s.filter.Value() != "" {
@@ -412,14 +431,14 @@ func (s *filesScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.ShowAll):
 		s.showAll = !s.showAll
-		s.rebuild()
+		s.rebuildKeepingCursor()
 	case key.Matches(msg, k.Filter):
 		s.filtering = true
 		s.clamp()
 		return s.filter.Focus()
 	case key.Matches(msg, k.Back) && s.filter.Value() != "":
 		s.filter.SetValue("")
-		s.rebuild()
+		s.rebuildKeepingCursor()
 	case key.Matches(msg, k.TypePath):
 		s.editing = true
 		s.path.SetValue(s.dir + string(filepath.Separator))

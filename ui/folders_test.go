@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/fwbatch/fwbatch/recording"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 	"github.com/fwbatch/fwbatch/submit/fakeapi"
@@ -242,5 +243,34 @@ func TestDetailsSavesInAnyFormat(t *testing.T) {
 	}
 	if scr := d.screen(); strings.Contains(scr, "s saves it as") {
 		t.Fatalf("f did not come back to the result as returned:\n%s", scr)
+	}
+}
+
+// TestFilesHideDoneKeepsCursorFile: d (show or hide done files) keeps the
+// cursor on its file, or on the nearest one still shown, never on the row
+// that happens to have the same position.
+func TestFilesHideDoneKeepsCursorFile(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakeapi.Config{})
+	d := drive(t, New(e.deps, e.opts))
+	d.size(100, 24)
+	d.waitFor("the listing and its states", 5*time.Second, func(s string) bool {
+		return strings.Contains(s, "hello.wav") && d.m.files.states.done
+	})
+	d.m.files.states.by[filepath.Join(e.audio, "hello.flac")] = recording.Status{State: recording.StateDone}
+	for i := 0; i < 5 && !strings.Contains(selectedLine(d.screen()), "hello.flac"); i++ {
+		d.key("down")
+	}
+	d.key("d")
+	if l := selectedLine(d.screen()); !strings.Contains(l, "hello.mp3") {
+		t.Fatalf("hiding the done file under the cursor: the cursor is on %q, want the next file, hello.mp3", l)
+	}
+	d.key("down")
+	if l := selectedLine(d.screen()); !strings.Contains(l, "hello.wav") {
+		t.Fatalf("down: cursor on %q", l)
+	}
+	d.key("d")
+	if l := selectedLine(d.screen()); !strings.Contains(l, "hello.wav") {
+		t.Fatalf("showing the done files moved the cursor from hello.wav to %q:\n%s", l, d.screen())
 	}
 }
