@@ -164,6 +164,13 @@ func (s *detailsScreen) keys() help.KeyMap {
 	sub := s.data.get(s.id)
 	format := s.formatKey(sub)
 	short := []key.Binding{k.Up, k.Down, k.Save, saveTo, k.Recheck, k.Copy, back, k.Help}
+	if sub != nil && sub.ResultPath != "" {
+		// A result to save: what f picks is how s saves it. The arrows give
+		// way last (the rule says the transcript scrolls; ? lists them).
+		// (The Saved field names the format chosen.)
+		pick := key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "format"))
+		short = []key.Binding{k.Save, pick, saveTo, k.Recheck, k.Copy, back, k.Help, k.Up, k.Down}
+	}
 	if sub != nil && keyRefused(sub) {
 		short = []key.Binding{k.APIKey, k.Resubmit, k.Up, k.Down, back, k.Help}
 	}

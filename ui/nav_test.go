@@ -247,6 +247,20 @@ func TestDetailsShortScreen(t *testing.T) {
 	}
 }
 
+// TestDetailsFooterHasFormat: with a result to save, the short footer
+// names f (the format s saves in) from 80 columns, and ? as well at 100.
+func TestDetailsFooterHasFormat(t *testing.T) {
+	d, _ := onPage(t, "details")
+	for _, w := range []int{80, 100} {
+		d.size(w, 24)
+		lines := strings.Split(d.screen(), "\n")
+		footer := lines[len(lines)-1]
+		if !strings.Contains(footer, "f format") || (w >= 100 && !strings.Contains(footer, "? help")) {
+			t.Errorf("at %d columns the footer has no f or ?: %q", w, footer)
+		}
+	}
+}
+
 // TestDetailsAllFieldsScroll: with every field (i) on a short screen, the
 // fields and the transcript scroll as one, and the screen says where it
 // stands: nothing is out of reach.
