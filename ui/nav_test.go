@@ -261,6 +261,17 @@ func TestDetailsFooterHasFormat(t *testing.T) {
 	}
 }
 
+// TestEmptyLogWraps: the empty message log's text is whole at 60 columns.
+func TestEmptyLogWraps(t *testing.T) {
+	d, _ := onPage(t, "history")
+	d.size(60, 16)
+	d.key("L")
+	joined := strings.Join(strings.Fields(d.screen()), " ")
+	if !strings.Contains(joined, "what happens in the background are kept here.") {
+		t.Fatalf("the empty log's text is cut:\n%s", d.screen())
+	}
+}
+
 // TestDetailsAllFieldsScroll: with every field (i) on a short screen, the
 // fields and the transcript scroll as one, and the screen says where it
 // stands: nothing is out of reach.
