@@ -274,3 +274,28 @@ func TestFilesHideDoneKeepsCursorFile(t *testing.T) {
 		t.Fatalf("showing the done files moved the cursor from hello.wav to %q:\n%s", l, d.screen())
 	}
 }
+
+// TestFilesSortNaturally: numbered recordings list by number (rec2 before
+// rec10), folders first as ever.
+func TestFilesSortNaturally(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakeapi.Config{})
+	data, _ := os.ReadFile(filepath.Join(e.audio, "hello.wav"))
+	for _, n := range []string{"rec10.wav", "rec2.wav", "rec1.wav", "Rec3.wav", "rec02b.wav"} {
+		os.WriteFile(filepath.Join(e.audio, n), data, 0o644)
+	}
+	os.Mkdir(filepath.Join(e.audio, "z9"), 0o755)
+	os.Mkdir(filepath.Join(e.audio, "z10"), 0o755)
+	d := drive(t, New(e.deps, e.opts))
+	d.size(100, 30)
+	scr := d.waitFor("the listing", 5*time.Second, func(s string) bool { return strings.Contains(s, "rec10.wav") })
+	want := []string{"more", "z9", "z10", "hello.flac", "hello.mp3", "hello.wav", "rec1.wav", "rec2.wav", "rec02b.wav", "Rec3.wav", "rec10.wav"}
+	at := -1
+	for _, n := range want {
+		i := strings.Index(scr, " "+n)
+		if i < at {
+			t.Fatalf("%s is listed out of order (want %v):\n%s", n, want, scr)
+		}
+		at = i
+	}
+}
