@@ -39,7 +39,10 @@ type detailsScreen struct {
 	tpath       string // the saved result it was read from
 	terr        error
 	contentW    int
-	contentFrom string
+	contentFrom string // what the viewport holds: the transcript, or the whole body (wholeView)
+	wrapped     string // the transcript wrapped to wrappedW cells
+	wrappedFrom string // the transcript wrapped
+	wrappedW    int
 
 	saveAs     textinput.Model
 	saveFormat string // what s and o save: "" as returned, or an output format (details_format.go)
@@ -161,6 +164,13 @@ func (s *detailsScreen) keys() help.KeyMap {
 	sub := s.data.get(s.id)
 	format := s.formatKey(sub)
 	short := []key.Binding{k.Up, k.Down, k.Save, saveTo, k.Recheck, k.Copy, back, k.Help}
+	if sub != nil && sub.ResultPath != "" {
+		// A result to save: what f picks is how s saves it. The arrows give
+		// way last (the rule says the transcript scrolls; ? lists them).
+		// (The Saved field names the format chosen.)
+		pick := key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "format"))
+		short = []key.Binding{k.Save, pick, saveTo, k.Recheck, k.Copy, back, k.Help, k.Up, k.Down}
+	}
 	if sub != nil && keyRefused(sub) {
 		short = []key.Binding{k.APIKey, k.Resubmit, k.Up, k.Down, back, k.Help}
 	}
@@ -247,6 +257,7 @@ func (s *detailsScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		s.nextSaveFormat(sub)
 	case msg.String() == "i":
 		s.allFields = !s.allFields
+		s.vp.GotoTop()
 	case msg.String() == "o":
 		s.choosing = true
 		s.saveAs.SetValue(defaultSavePath(sub, s.saveFormatOf(sub)))
@@ -389,9 +400,14 @@ func (s *detailsScreen) view() string {
 	// A short screen keeps lines for the transcript: the fields fold to
 	// the most useful, and i shows them all.
 	room := max(s.h-2-minTranscript, 2)
-	if len(lines) > room && !s.allFields {
-		hidden := len(lines) - (room - 1)
-		lines = append(lines[:room-1], st.Muted.Render(fmt.Sprintf("%s %d more line(s) of fields: i shows them", st.G.Ellipsis, hidden)))
+	if len(lines) > room {
+		if s.allFields && !s.choosing {
+			return s.wholeView(sub, lines)
+		}
+		if !s.allFields {
+			hidden := len(lines) - (room - 1)
+			lines = append(lines[:room-1], st.Muted.Render(fmt.Sprintf("%s %d more line(s) of fields: i shows them", st.G.Ellipsis, hidden)))
+		}
 	}
 	for _, l := range lines {
 		b.WriteString("\n" + truncate(l, s.w))
@@ -406,6 +422,46 @@ func (s *detailsScreen) view() string {
 	b.WriteByte('\n')
 	b.WriteString(s.transcriptView(sub, vpH))
 	return b.String()
+}
+
+// wholeView scrolls every field, the rule and the transcript as one, for
+// when all the fields (i) leave no room for the transcript below them: the
+// title line says where the view stands.
+func (s *detailsScreen) wholeView(sub *store.Submission, fields []string) string {
+	st := s.sh.st
+	h := max(s.h-1, 1)
+	var body string
+	if s.transcript != "" && s.terr == nil {
+		body = s.wrappedTranscript()
+	} else {
+		body = s.transcriptView(sub, h)
+	}
+	content := strings.Join(fields, "\n") + "\n" + st.Muted.Render(strings.Repeat(st.G.Rule, s.w)) + "\n" + body
+	if s.contentFrom != content || s.contentW != s.w {
+		s.contentFrom, s.contentW = content, s.w
+		s.vp.SetContent(content)
+	}
+	s.vp.SetWidth(s.w)
+	s.vp.SetHeight(h)
+	title := st.Title.Render("Details · " + displayName(sub.File))
+	if n := s.vp.TotalLineCount(); n > h {
+		pos := st.Muted.Render(scrollPos(s.vp.YOffset(), h, n) + fmt.Sprintf(" (%.0f%%)", s.vp.ScrollPercent()*100))
+		if gap := s.w - lineWidth(title) - lineWidth(pos); gap >= 2 {
+			title += strings.Repeat(" ", gap) + pos
+		} else {
+			title = truncate(title, max(s.w-lineWidth(pos)-2, 0)) + "  " + pos
+		}
+	}
+	return truncate(title, s.w) + "\n" + s.vp.View()
+}
+
+// wrappedTranscript is the transcript wrapped to the width, wrapped again
+// only when either changes.
+func (s *detailsScreen) wrappedTranscript() string {
+	if s.wrappedFrom != s.transcript || s.wrappedW != s.w {
+		s.wrappedFrom, s.wrappedW, s.wrapped = s.transcript, s.w, wrap(s.transcript, s.w)
+	}
+	return s.wrapped
 }
 
 // rule separates the fields from the transcript and says where the view
@@ -431,7 +487,7 @@ func (s *detailsScreen) rule(sub *store.Submission, h int) string {
 func (s *detailsScreen) fitTranscript(h int) {
 	if s.contentFrom != s.transcript || s.contentW != s.w {
 		s.contentFrom, s.contentW = s.transcript, s.w
-		s.vp.SetContent(wrap(s.transcript, s.w))
+		s.vp.SetContent(s.wrappedTranscript())
 	}
 	s.vp.SetWidth(s.w)
 	s.vp.SetHeight(h)

@@ -205,6 +205,11 @@ func (m *Model) handleEvent(msg tea.Msg) (tea.Cmd, bool) {
 		if msg.selectID != "" {
 			m.history.selectID(msg.selectID)
 		}
+		if msg.reveal {
+			if q := m.history.reveal(msg.selectID); q != "" {
+				m.say(notice{text: fmt.Sprintf("filter %q cleared to show the new submissions (/ filters again)", q)})
+			}
+		}
 		m.setPage(pageHistory)
 		return nil, true
 	case openDetailsMsg:
@@ -314,7 +319,7 @@ func (m *Model) onBatchEvent(e tea.Msg, now time.Time) tea.Cmd {
 			}
 			if allOK {
 				// Everything went through: show the new rows in History.
-				return tea.Batch(cmd, emit(gotoHistoryMsg{selectID: newest}))
+				return tea.Batch(cmd, emit(gotoHistoryMsg{selectID: newest, reveal: true}))
 			}
 		}
 		return cmd

@@ -158,7 +158,7 @@ func (s *filesScreen) takeStates(msg fileStatesMsg) tea.Cmd {
 		fs.done, fs.cancel = true, nil
 	}
 	if fs.hideDone {
-		s.rebuild()
+		s.rebuildKeepingCursor()
 	}
 	var say tea.Cmd
 	if msg.warning != "" {
@@ -244,7 +244,7 @@ func (s *filesScreen) markNotDone() {
 
 func (s *filesScreen) toggleHideDone() {
 	s.states.hideDone = !s.states.hideDone
-	s.rebuild()
+	s.rebuildKeepingCursor()
 }
 
 // stateCell is e's state as Files shows it: a glyph and a word, "" while

@@ -74,6 +74,29 @@ func TestSubmitShowsBatchIDsInHistoryAndCompletes(t *testing.T) {
 	}
 }
 
+// TestSubmitClearsFilterHidingNewJobs: a History filter that would hide
+// the new jobs is cleared when uploads end and History shows them, and the
+// notice line says so.
+func TestSubmitClearsFilterHidingNewJobs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakeapi.Config{})
+	d := drive(t, New(e.deps, e.opts))
+	d.size(100, 30)
+	d.key("tab", "/", "w", "a", "v", "enter", "tab")
+	submitFromForm(t, d, "hello.flac")
+	d.waitFor("History with the new job selected", 10*time.Second, func(s string) bool {
+		return strings.Contains(s, "History  ") && strings.Contains(selectedLine(s), "hello.flac")
+	})
+	// (Later notices, the job's completion, may have taken the line: the
+	// log has them all.)
+	for _, msg := range d.m.log.items {
+		if strings.Contains(msg.line(), `filter "wav" cleared`) {
+			return
+		}
+	}
+	t.Fatalf("no message says the filter was cleared: %+v", d.m.log.items)
+}
+
 func TestUploadErrorIsOneLineWithNextStep(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{1: {Kind: fakeapi.Unauthorized}}}})

@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/fwbatch/fwbatch/recording"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 	"github.com/fwbatch/fwbatch/submit/fakeapi"
@@ -242,5 +243,59 @@ func TestDetailsSavesInAnyFormat(t *testing.T) {
 	}
 	if scr := d.screen(); strings.Contains(scr, "s saves it as") {
 		t.Fatalf("f did not come back to the result as returned:\n%s", scr)
+	}
+}
+
+// TestFilesHideDoneKeepsCursorFile: d (show or hide done files) keeps the
+// cursor on its file, or on the nearest one still shown, never on the row
+// that happens to have the same position.
+func TestFilesHideDoneKeepsCursorFile(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakeapi.Config{})
+	d := drive(t, New(e.deps, e.opts))
+	d.size(100, 24)
+	d.waitFor("the listing and its states", 5*time.Second, func(s string) bool {
+		return strings.Contains(s, "hello.wav") && d.m.files.states.done
+	})
+	d.m.files.states.by[filepath.Join(e.audio, "hello.flac")] = recording.Status{State: recording.StateDone}
+	for i := 0; i < 5 && !strings.Contains(selectedLine(d.screen()), "hello.flac"); i++ {
+		d.key("down")
+	}
+	d.key("d")
+	if l := selectedLine(d.screen()); !strings.Contains(l, "hello.mp3") {
+		t.Fatalf("hiding the done file under the cursor: the cursor is on %q, want the next file, hello.mp3", l)
+	}
+	d.key("down")
+	if l := selectedLine(d.screen()); !strings.Contains(l, "hello.wav") {
+		t.Fatalf("down: cursor on %q", l)
+	}
+	d.key("d")
+	if l := selectedLine(d.screen()); !strings.Contains(l, "hello.wav") {
+		t.Fatalf("showing the done files moved the cursor from hello.wav to %q:\n%s", l, d.screen())
+	}
+}
+
+// TestFilesSortNaturally: numbered recordings list by number (rec2 before
+// rec10), folders first as ever.
+func TestFilesSortNaturally(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakeapi.Config{})
+	data, _ := os.ReadFile(filepath.Join(e.audio, "hello.wav"))
+	for _, n := range []string{"rec10.wav", "rec2.wav", "rec1.wav", "Rec3.wav", "rec02b.wav"} {
+		os.WriteFile(filepath.Join(e.audio, n), data, 0o644)
+	}
+	os.Mkdir(filepath.Join(e.audio, "z9"), 0o755)
+	os.Mkdir(filepath.Join(e.audio, "z10"), 0o755)
+	d := drive(t, New(e.deps, e.opts))
+	d.size(100, 30)
+	scr := d.waitFor("the listing", 5*time.Second, func(s string) bool { return strings.Contains(s, "rec10.wav") })
+	want := []string{"more", "z9", "z10", "hello.flac", "hello.mp3", "hello.wav", "rec1.wav", "rec2.wav", "rec02b.wav", "Rec3.wav", "rec10.wav"}
+	at := -1
+	for _, n := range want {
+		i := strings.Index(scr, " "+n)
+		if i < at {
+			t.Fatalf("%s is listed out of order (want %v):\n%s", n, want, scr)
+		}
+		at = i
 	}
 }

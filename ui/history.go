@@ -160,6 +160,27 @@ func (s *historyScreen) selectID(id string) {
 	s.rebuild()
 }
 
+// reveal clears a filter that hides the row id (or that it cannot tell
+// about yet: a row not read yet), returning the filter cleared, "" if
+// none was. The new jobs of a submission are what the user comes to see.
+func (s *historyScreen) reveal(id string) string {
+	q := s.filter.Value()
+	if q == "" {
+		return ""
+	}
+	s.rebuild()
+	for _, r := range s.visible {
+		if r.sub.ID == id {
+			return ""
+		}
+	}
+	s.filtering = false
+	s.filter.Blur()
+	s.filter.SetValue("")
+	s.rebuild()
+	return q
+}
+
 func (s *historyScreen) selected() *store.Submission {
 	s.rebuild()
 	if s.cursor < 0 || s.cursor >= len(s.visible) {

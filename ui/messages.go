@@ -202,7 +202,7 @@ func (s *logScreen) view() string {
 	var b strings.Builder
 	b.WriteString(truncate(title, s.w))
 	if len(lines) == 0 {
-		b.WriteString("\n" + st.Muted.Render("Nothing to tell yet: notices, errors and what happens in the background are kept here."))
+		b.WriteString("\n" + st.Muted.Render(wrap("Nothing to tell yet: notices, errors and what happens in the background are kept here.", s.w)))
 	}
 	for i := s.offset; i < len(lines) && i < s.offset+ph; i++ {
 		b.WriteString("\n" + truncate(lines[i], s.w))

@@ -72,12 +72,15 @@ type shared struct {
 type Model struct {
 	sh *shared
 
-	w, h     int
-	page     page
-	help     help.Model
-	debug    io.Writer
-	plain    bool // TERM=dumb
-	styledBG bool // a background colour reply has set the styles
+	w, h int
+	page page
+	help help.Model
+	// helpTop is the first line of the full help shown when it is longer
+	// than its room; helpLines is how many it has at this width.
+	helpTop, helpLines int
+	debug              io.Writer
+	plain              bool // TERM=dumb
+	styledBG           bool // a background colour reply has set the styles
 
 	files   *filesScreen
 	form    *formScreen
@@ -277,6 +280,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.resize()
 		return nil
 	}
+	if m.helpScrolls() && m.scrollHelp(msg) {
+		m.resize()
+		return nil
+	}
 	scr := m.active()
 	if !scr.typing() {
 		switch {
@@ -286,6 +293,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return m.quit()
 		case key.Matches(msg, k.Help):
 			m.help.ShowAll = !m.help.ShowAll
+			m.helpTop = 0
 			m.resize()
 			return nil
 		case key.Matches(msg, k.LogOpen) && m.page != pageLog:
@@ -392,7 +400,7 @@ func (m *Model) footer() string {
 	// help.View measures every key's width; the same keys at the same
 	// width draw the same line, so it is drawn once.
 	var key strings.Builder
-	fmt.Fprintf(&key, "%d %v|", m.w, m.help.ShowAll)
+	fmt.Fprintf(&key, "%d %d %v %d|", m.w, m.h, m.help.ShowAll, m.helpTop)
 	for _, b := range km.ShortHelp() {
 		fmt.Fprintf(&key, "%s=%s;", b.Help().Key, b.Help().Desc)
 	}
@@ -405,7 +413,10 @@ func (m *Model) footer() string {
 		}
 	}
 	if c := &m.drawn.footer; c.key != key.String() {
-		v := m.help.View(km)
+		v := m.help.ShortHelpView(km.ShortHelp())
+		if m.help.ShowAll {
+			v = m.fullHelp(km)
+		}
 		c.key, c.text = key.String(), block(v, m.w, lineCount(v))
 	}
 	return m.drawn.footer.text

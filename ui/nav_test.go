@@ -247,6 +247,59 @@ func TestDetailsShortScreen(t *testing.T) {
 	}
 }
 
+// TestDetailsFooterHasFormat: with a result to save, the short footer
+// names f (the format s saves in) from 80 columns, and ? as well at 100.
+func TestDetailsFooterHasFormat(t *testing.T) {
+	d, _ := onPage(t, "details")
+	for _, w := range []int{80, 100} {
+		d.size(w, 24)
+		lines := strings.Split(d.screen(), "\n")
+		footer := lines[len(lines)-1]
+		if !strings.Contains(footer, "f format") || (w >= 100 && !strings.Contains(footer, "? help")) {
+			t.Errorf("at %d columns the footer has no f or ?: %q", w, footer)
+		}
+	}
+}
+
+// TestEmptyLogWraps: the empty message log's text is whole at 60 columns.
+func TestEmptyLogWraps(t *testing.T) {
+	d, _ := onPage(t, "history")
+	d.size(60, 16)
+	d.key("L")
+	joined := strings.Join(strings.Fields(d.screen()), " ")
+	if !strings.Contains(joined, "what happens in the background are kept here.") {
+		t.Fatalf("the empty log's text is cut:\n%s", d.screen())
+	}
+}
+
+// TestDetailsAllFieldsScroll: with every field (i) on a short screen, the
+// fields and the transcript scroll as one, and the screen says where it
+// stands: nothing is out of reach.
+func TestDetailsAllFieldsScroll(t *testing.T) {
+	d, _ := onPage(t, "details")
+	d.size(60, 16)
+	d.key("i")
+	seen := d.screen()
+	if !strings.Contains(seen, "lines 1–") {
+		t.Fatalf("no position on a body longer than the screen:\n%s", seen)
+	}
+	for range 12 {
+		d.key("j")
+		seen += d.screen()
+	}
+	if !strings.Contains(seen, "Options") || !strings.Contains(seen, "SPEAKER_00: Welcome") {
+		t.Fatalf("j did not reach the options and the transcript:\n%s", seen)
+	}
+	d.key("G")
+	if scr := d.screen(); !strings.Contains(scr, "SPEAKER_01") || !strings.Contains(scr, "(100%)") {
+		t.Fatalf("G did not go to the end of the transcript:\n%s", scr)
+	}
+	d.key("g")
+	if scr := d.screen(); !strings.Contains(scr, "File ") {
+		t.Fatalf("g did not go back to the first field:\n%s", scr)
+	}
+}
+
 // TestDetailsWrapsLongTexts: a long message is wrapped, never cut.
 func TestDetailsWrapsLongTexts(t *testing.T) {
 	d, e := onPage(t, "details")

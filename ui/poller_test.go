@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -54,6 +55,42 @@ func TestRateIgnoresTheFirstBurst(t *testing.T) {
 	}
 	if r < 0.95*(1<<20) || r > 1.05*(1<<20) {
 		t.Fatalf("rate %.0f B/s, want about 1 MiB/s", r)
+	}
+}
+
+// TestRateSpansJumps: a slow server reads the body in jumps seconds apart
+// (1.3 MiB every 5 or 6 s here); a rate shows from the first jump after
+// the burst on, and is that of the jumps.
+func TestRateSpansJumps(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	u := &upload{tries: start}
+	add := func(d time.Duration, sent int64) float64 {
+		u.samples = append(u.samples, sample{start.Add(d), sent})
+		return u.measure(start.Add(d))
+	}
+	const jump = 13 << 20 / 10
+	if r := add(50*time.Millisecond, jump); r != 0 {
+		t.Fatalf("a rate from the burst alone: %v", r)
+	}
+	// The jumps come 4.95 to 6 s apart: the rate is between.
+	lo, hi := 0.95*jump/6, 1.05*jump/4.95
+	for i, at := range []time.Duration{5 * time.Second, 11 * time.Second, 16 * time.Second, 22 * time.Second} {
+		if r := add(at, int64(i+2)*jump); r < lo || r > hi {
+			t.Fatalf("at %s: rate %.0f B/s, want %.0f to %.0f", at, r, lo, hi)
+		}
+	}
+}
+
+// TestPercentNeverRoundsUpTo100: 100% is shown only when every byte is sent.
+func TestPercentNeverRoundsUpTo100(t *testing.T) {
+	t.Parallel()
+	const total = 11 << 20
+	if got := stats(total*996/1000, total, 0); !strings.HasPrefix(got, " 99%") {
+		t.Fatalf("99.6%% sent shows %q", got)
+	}
+	if got := stats(total, total, 0); !strings.HasPrefix(got, "100%") {
+		t.Fatalf("all sent shows %q", got)
 	}
 }
 

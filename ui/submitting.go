@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -66,7 +67,12 @@ func (s *submitScreen) update(msg tea.Msg) tea.Cmd {
 }
 
 // gotoHistoryMsg switches to the History screen.
-type gotoHistoryMsg struct{ selectID string }
+type gotoHistoryMsg struct {
+	selectID string
+	// reveal: the selected row must show (uploads just ended); a filter
+	// that hides it is cleared.
+	reveal bool
+}
 
 // order puts running uploads first, then queued ones, then finished ones
 // (newest first), so what moves is always on screen.
@@ -240,7 +246,9 @@ func frac(a, b int64) float64 {
 
 // stats is "45% 12.3 MiB/27.1 MiB 8.2 MiB/s ETA 0:02".
 func stats(sent, total int64, rate float64) string {
-	out := fmt.Sprintf("%3.0f%% %s/%s", 100*frac(sent, total), humanBytes(sent), humanBytes(total))
+	// Floored: 99.6% is not 100%, which would say the upload is over while
+	// bytes are still to send.
+	out := fmt.Sprintf("%3.0f%% %s/%s", math.Floor(100*frac(sent, total)), humanBytes(sent), humanBytes(total))
 	if rate > 0 {
 		out += fmt.Sprintf(" %s/s", humanBytes(int64(rate)))
 		if total > sent {

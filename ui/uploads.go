@@ -292,7 +292,9 @@ type sample struct {
 // Rates are measured over rateWindow, leaving out the first burstSkip of an
 // attempt (the kernel's socket buffers swallow the first megabytes at once,
 // which would promise a rate the link never keeps), and shown only once
-// rateMin of steady sending has been seen.
+// rateMin of sending has been seen. A slow server reads in jumps seconds
+// apart (progress then arrives a megabyte at a time): the window always
+// reaches back to the sample before its oldest, so it spans a jump.
 const (
 	rateWindow = 5 * time.Second
 	burstSkip  = 500 * time.Millisecond
@@ -302,20 +304,34 @@ const (
 // measure returns the sending rate from the recent samples, or 0 while it
 // is not known yet.
 func (u *upload) measure(now time.Time) float64 {
+	// Keep the window and the newest sample older than it.
 	cut := 0
-	for cut < len(u.samples)-1 && now.Sub(u.samples[cut].t) > rateWindow {
+	for cut+1 < len(u.samples) && now.Sub(u.samples[cut+1].t) > rateWindow {
 		cut++
 	}
 	u.samples = u.samples[cut:]
-	for _, base := range u.samples {
-		if base.t.Sub(u.tries) < burstSkip {
-			continue
-		}
-		last := u.samples[len(u.samples)-1]
-		if dt := last.t.Sub(base.t); dt >= rateMin {
-			return float64(last.sent-base.sent) / dt.Seconds()
-		}
+	if len(u.samples) < 2 {
 		return 0
+	}
+	last := u.samples[len(u.samples)-1]
+	// The base is the first sample after the burst; when that leaves less
+	// than rateMin (the first jump after it), the one before it: the
+	// burst's end.
+	base := -1
+	for i, s := range u.samples {
+		if s.t.Sub(u.tries) >= burstSkip {
+			base = i
+			break
+		}
+	}
+	if base > 0 && last.t.Sub(u.samples[base].t) < rateMin {
+		base--
+	}
+	if base < 0 {
+		return 0
+	}
+	if dt := last.t.Sub(u.samples[base].t); dt >= rateMin {
+		return float64(last.sent-u.samples[base].sent) / dt.Seconds()
 	}
 	return 0
 }
