@@ -95,7 +95,9 @@ func (r *runner) interactive(cmd *cobra.Command, g *globalFlags, o *optionFlags,
 	// SIGINT/SIGTERM: cancel the uploads, record them as interrupted, exit.
 	// The uploads are cancelled here too, not only by the program: after a
 	// SIGHUP (a logout: hang-up, then SIGTERM) no program is left to do it.
-	sigs := make(chan os.Signal, 1)
+	// Room for each signal: a logout sends SIGHUP and SIGTERM back to back,
+	// and a signal that finds the channel full is lost.
+	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	var interrupted atomic.Bool // a signal cancelled uploads that were running
@@ -103,7 +105,9 @@ func (r *runner) interactive(cmd *cobra.Command, g *globalFlags, o *optionFlags,
 		for s := range sigs {
 			switch s {
 			case syscall.SIGHUP:
-				p.Kill()
+				// Giving the terminal back may wait on it; a SIGTERM right
+				// behind must not.
+				go p.Kill()
 			default:
 				if p.Uploading() {
 					interrupted.Store(true)

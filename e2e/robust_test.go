@@ -309,22 +309,36 @@ func TestKilledUploadIsInterrupted(t *testing.T) {
 // TestTermAndIntInterruptUploads: SIGTERM or SIGINT mid-upload cancels the
 // upload, records it as interrupted, and ends the process; so does SIGTERM
 // after a SIGHUP, while the upload runs without a screen (a logout: the link
-// drops, then the session's processes are told to end).
+// drops, then the session's processes are told to end), and SIGTERM right
+// behind the SIGHUP, before fwbatch has taken it in (neither may be lost).
 func TestTermAndIntInterruptUploads(t *testing.T) {
 	t.Parallel()
-	for _, sigs := range [][]syscall.Signal{{syscall.SIGTERM}, {syscall.SIGINT}, {syscall.SIGHUP, syscall.SIGTERM}} {
+	type signals struct {
+		sigs     []syscall.Signal
+		together bool // sent back to back, not once the screen has gone
+	}
+	for _, tc := range []signals{
+		{sigs: []syscall.Signal{syscall.SIGTERM}},
+		{sigs: []syscall.Signal{syscall.SIGINT}},
+		{sigs: []syscall.Signal{syscall.SIGHUP, syscall.SIGTERM}},
+		{sigs: []syscall.Signal{syscall.SIGHUP, syscall.SIGTERM}, together: true},
+	} {
+		sigs := tc.sigs
 		var names []string
 		for _, s := range sigs {
 			names = append(names, s.String())
 		}
 		what := strings.Join(names, " then ")
+		if tc.together {
+			what = strings.Join(names, " and ") + " at once"
+		}
 		t.Run(what, func(t *testing.T) {
 			t.Parallel()
 			f := startSlowFake(t)
 			u := newUser(t, f)
 			s, pid := midUpload(t, f, u, bigAudio(t, "signalled.flac"))
 			for i, sig := range sigs {
-				if i > 0 {
+				if i > 0 && !tc.together {
 					// The hang-up has been handled once the screen is gone
 					// (the terminal is given back); the upload goes on.
 					s.WaitFor(wait, "the screen to go after "+sigs[i-1].String(), func(scr string) bool {
