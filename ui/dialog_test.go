@@ -46,6 +46,7 @@ func isDialog(t *testing.T, scr, title, text, yes, no string) {
 // ctrl+c quits at once, the upload recorded as interrupted and the program
 // saying the user interrupted uploads (cli exits 1).
 func TestQuitDialog(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{ReadRate: 200_000})
 	if err := os.Truncate(filepath.Join(e.audio, "hello.wav"), 8<<20); err != nil {
 		t.Fatal(err)
@@ -75,6 +76,7 @@ func TestQuitDialog(t *testing.T) {
 // (the one-line question lost its end, the footer still said "y copy batch
 // id"), enter alone does not resubmit, y does.
 func TestResubmitDialog(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{1: {Kind: fakeapi.ServerError}}}})
 	d := drive(t, New(e.deps, e.opts))
 	stopUploads(t, d)
@@ -98,6 +100,7 @@ func TestResubmitDialog(t *testing.T) {
 
 // TestHideDialog: d asks in a box that names the file; y hides it.
 func TestHideDialog(t *testing.T) {
+	t.Parallel()
 	d, e := onPage(t, "history")
 	d.key("d")
 	isDialog(t, d.screen(), "Hide podcast.ogg?", "It leaves the History list. Its record stays in the history file (fwbatch list --all shows it), and its job is not checked any more.", "Hide", "Keep")
@@ -119,6 +122,7 @@ func TestHideDialog(t *testing.T) {
 // TestCancelUploadsDialog: esc on Submitting asks first, counting running
 // and queued uploads; yes records the running one as interrupted.
 func TestCancelUploadsDialog(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{ReadRate: 200_000})
 	e.deps.Concurrency = 1
 	if err := os.Truncate(filepath.Join(e.audio, "hello.mp3"), 8<<20); err != nil {
@@ -141,6 +145,7 @@ func TestCancelUploadsDialog(t *testing.T) {
 // TestOverwriteDialog: saving a transcript where a file exists asks in a
 // box that names the path; n keeps the file, y overwrites it.
 func TestOverwriteDialog(t *testing.T) {
+	t.Parallel()
 	d, _ := onPage(t, "details")
 	dir := t.TempDir()
 	d.key("o")

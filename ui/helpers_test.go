@@ -2,6 +2,7 @@ package ui
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,7 +20,20 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ui")
 
+// parallel is how many of these tests run at once unless -parallel says
+// otherwise. They spend their time waiting for the program to settle (its
+// timers, the fake, the history's reads), not computing: a run uses about a
+// fifth of one core, so more than the number of cores (go test's default)
+// run well.
+const parallel = 6
+
 func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		flag.Set("test.parallel", fmt.Sprint(parallel))
+	}
 	time.Local = time.UTC // goldens show times
 	// The key is in the environment too, as for a user who exports it: code
 	// that reads it from there must not show or log it either.

@@ -46,6 +46,7 @@ func safeFrame(t *testing.T, where, frame string, h int) {
 // History, Details (with a transcript and a server status that try too),
 // a dialog and the message log.
 func TestHostileNamesOnEveryScreen(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{Latency: time.Second}) // Submitting stays a moment
 	e.deps.PollMax = time.Hour
 	dir := filepath.Join(e.dir, "hostile")

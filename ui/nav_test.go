@@ -17,6 +17,7 @@ import (
 // its History row; another key entered there (not saved) is used for the
 // resubmission, which goes through.
 func TestWrongKeyIsNotADeadEnd(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{APIKey: testKey})
 	e.deps.APIKey = "fw-wrong-key-0000"
 	var saved []string
@@ -52,6 +53,7 @@ func TestWrongKeyIsNotADeadEnd(t *testing.T) {
 // the batch id 15); below that the least important columns go: the task
 // first, the response format last.
 func TestHistoryColumnsGiveWay(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		w, minFile  int
 		gone, shown []string
@@ -84,6 +86,7 @@ func TestHistoryColumnsGiveWay(t *testing.T) {
 // TestHistorySortAndPosition: S sorts by time, file and status; the title
 // says which, and where the cursor is.
 func TestHistorySortAndPosition(t *testing.T) {
+	t.Parallel()
 	d, e := onPage(t, "history")
 	d.key("down", "down")
 	if scr := d.screen(); !strings.Contains(scr, "newest first · 3/5") {
@@ -128,6 +131,7 @@ func openForm(t *testing.T, d *driver) {
 // esc and back; q on a choice never quits; ctrl+c asks when there are
 // edits (and a second ctrl+c quits).
 func TestFormValuesSurviveEsc(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
@@ -163,6 +167,7 @@ func TestFormValuesSurviveEsc(t *testing.T) {
 // TestEscClosesHelp: the full help goes away with esc, and the esc does
 // nothing else.
 func TestEscClosesHelp(t *testing.T) {
+	t.Parallel()
 	d, _ := onPage(t, "details")
 	d.key("?")
 	if !d.m.help.ShowAll {
@@ -177,6 +182,7 @@ func TestEscClosesHelp(t *testing.T) {
 // TestDiarizeOffRestores: switching diarize off puts back the format and
 // timestamps switching it on had set; EN is taken as en.
 func TestDiarizeOffRestores(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	d := drive(t, New(e.deps, e.opts))
 	stopUploads(t, d)
@@ -205,6 +211,7 @@ func TestDiarizeOffRestores(t *testing.T) {
 // TestFilesFilter: / filters the names as they are typed (q is typed, not
 // quit); enter keeps the filter, esc clears it; : still types a path.
 func TestFilesFilter(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
@@ -235,6 +242,7 @@ func TestFilesFilter(t *testing.T) {
 // its fields folded to the most useful (i shows them all), and says where
 // the transcript view stands.
 func TestDetailsShortScreen(t *testing.T) {
+	t.Parallel()
 	d, _ := onPage(t, "details")
 	d.size(60, 16)
 	scr := d.screen()
@@ -250,6 +258,7 @@ func TestDetailsShortScreen(t *testing.T) {
 // TestDetailsFooterHasFormat: with a result to save, the short footer
 // names f (the format s saves in) from 80 columns, and ? as well at 100.
 func TestDetailsFooterHasFormat(t *testing.T) {
+	t.Parallel()
 	d, _ := onPage(t, "details")
 	for _, w := range []int{80, 100} {
 		d.size(w, 24)
@@ -263,6 +272,7 @@ func TestDetailsFooterHasFormat(t *testing.T) {
 
 // TestEmptyLogWraps: the empty message log's text is whole at 60 columns.
 func TestEmptyLogWraps(t *testing.T) {
+	t.Parallel()
 	d, _ := onPage(t, "history")
 	d.size(60, 16)
 	d.key("L")
@@ -276,6 +286,7 @@ func TestEmptyLogWraps(t *testing.T) {
 // fields and the transcript scroll as one, and the screen says where it
 // stands: nothing is out of reach.
 func TestDetailsAllFieldsScroll(t *testing.T) {
+	t.Parallel()
 	d, _ := onPage(t, "details")
 	d.size(60, 16)
 	d.key("i")
@@ -302,6 +313,7 @@ func TestDetailsAllFieldsScroll(t *testing.T) {
 
 // TestDetailsWrapsLongTexts: a long message is wrapped, never cut.
 func TestDetailsWrapsLongTexts(t *testing.T) {
+	t.Parallel()
 	d, e := onPage(t, "details")
 	sub := sampleHistory(t, e)[3] // the unknown outcome, with a long message
 	d.send(openDetailsMsg{id: sub.ID})
@@ -315,6 +327,7 @@ func TestDetailsWrapsLongTexts(t *testing.T) {
 // TestSaveToFolder: o takes a folder, and saves the transcript in it under
 // the audio file's name.
 func TestSaveToFolder(t *testing.T) {
+	t.Parallel()
 	d, _ := onPage(t, "details")
 	dir := t.TempDir()
 	d.key("o")
@@ -331,6 +344,7 @@ func TestSaveToFolder(t *testing.T) {
 // would refuse (not audio, empty) is said so in the form; ctrl+s sends the
 // others, and the message log keeps why the rest was not sent.
 func TestFormSaysWhatWillNotBeSent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	if err := os.WriteFile(filepath.Join(e.audio, "empty.wav"), nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -376,6 +390,7 @@ func TestFormSaysWhatWillNotBeSent(t *testing.T) {
 // TestUploadsKey: u goes back to Submitting from anywhere while uploads
 // run, as the header says.
 func TestUploadsKey(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{ReadRate: 200_000})
 	if err := os.Truncate(filepath.Join(e.audio, "hello.wav"), 8<<20); err != nil {
 		t.Fatal(err)
@@ -399,6 +414,7 @@ func TestUploadsKey(t *testing.T) {
 
 // TestKeyPromptNamesTheConfigFile: saving a typed key says where it goes.
 func TestKeyPromptNamesTheConfigFile(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	e.deps.APIKey = ""
 	e.deps.ConfigPath = "/home/me/.config/fwbatch/config.json"

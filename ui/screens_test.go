@@ -221,6 +221,7 @@ func TestEverySizeFits(t *testing.T) {
 // log draws a character beyond ASCII (huh's field bar, arrows, ellipses,
 // box corners, separators): such terminals may not have them.
 func TestDumbTerminalIsASCII(t *testing.T) {
+	t.Parallel()
 	for _, name := range append(pages, "dialog", "log") {
 		t.Run(name, func(t *testing.T) {
 			page := name

@@ -9,6 +9,7 @@ import (
 // the next line whole); a word longer than a line is cut over lines; no
 // line is wider than asked.
 func TestWrap(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		in   string
 		w    int

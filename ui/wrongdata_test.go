@@ -19,6 +19,7 @@ import (
 // folder's listing arrived while the form had the focus, and Files said
 // "reading the folder…" for ever.
 func TestFilesLoadsAfterStartingWithFiles(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	e.deps.StartFiles = []string{filepath.Join(e.audio, "hello.wav")}
 	d := drive(t, New(e.deps, e.opts))
@@ -34,6 +35,7 @@ func TestFilesLoadsAfterStartingWithFiles(t *testing.T) {
 // back on History after looking at its Details; the transcript read then
 // must not be lost (Details said "reading the saved transcript…" for ever).
 func TestTranscriptArrivingElsewhereIsKept(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	e.deps.PollFirst, e.deps.PollMax = time.Hour, time.Hour
 	hist := sampleHistory(t, e)
@@ -94,6 +96,7 @@ func stopUploads(t *testing.T, d *driver) {
 // of the first file while three were queued), the header and the quit
 // question tell running and queued uploads apart.
 func TestOverallCountsEveryFileOfTheBatch(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{ReadRate: 100_000})
 	e.deps.Concurrency = 1
 	e.deps.StartDir, _ = audioCopies(t, e, 4, 8<<20)
@@ -141,6 +144,7 @@ func lineOf(scr, text string) string {
 // lists its own files, not the first one's; an upload whose bytes are all
 // sent says it waits for the server instead of sitting at ↑ 100%.
 func TestSubmittingShowsThisBatchOnly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{Latency: 1500 * time.Millisecond})
 	d := drive(t, New(e.deps, e.opts))
 	stopUploads(t, d)
@@ -164,6 +168,7 @@ func TestSubmittingShowsThisBatchOnly(t *testing.T) {
 // marked any more when the user comes back to Files (they were, and the
 // same files went again without a warning).
 func TestMarksAreClearedOnceSubmitted(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	d := drive(t, New(e.deps, e.opts))
 	stopUploads(t, d)
@@ -180,6 +185,7 @@ func TestMarksAreClearedOnceSubmitted(t *testing.T) {
 // TestVanishedMarkIsUnmarked: a marked file deleted from disk is unmarked
 // (and the user told) when Files looks at the folder again.
 func TestVanishedMarkIsUnmarked(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	d := drive(t, New(e.deps, e.opts))
 	d.size(100, 30)
@@ -201,6 +207,7 @@ func TestVanishedMarkIsUnmarked(t *testing.T) {
 // TestEnterOnFIFOKeepsOlderMarks: enter on a FIFO says why it cannot be
 // sent; it does not open the form for files marked earlier.
 func TestEnterOnFIFOKeepsOlderMarks(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	if err := syscall.Mkfifo(filepath.Join(e.audio, "pipe.mp3"), 0o644); err != nil {
 		t.Fatal(err)
@@ -227,6 +234,7 @@ func TestEnterOnFIFOKeepsOlderMarks(t *testing.T) {
 // notice line and in the message log without pressing r (the row said
 // "◌ processing" and the reason came only after r).
 func TestBackgroundSaveFailureIsShown(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakeapi.Config{})
 	if err := os.WriteFile(e.st.ResultsDir(), []byte("in the way"), 0o600); err != nil {
 		t.Fatal(err)
