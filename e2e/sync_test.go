@@ -481,6 +481,15 @@ func TestSyncAndUIOneHistory(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("sync: %v\n%s", err, out.String())
 	}
+	t.Cleanup(func() {
+		if t.Failed() { // what reached the fake, and the history, to tell why
+			for _, r := range f.requests() {
+				t.Logf("request %d: %s %s %d batch %s file %.12s", r.N, r.Kind, r.Path, r.Status, r.BatchID, r.FileSHA256)
+			}
+			raw, _ := os.ReadFile(u.historyPath())
+			t.Logf("history:\n%s\nscreen:\n%s", raw, s.Screen())
+		}
+	})
 	// The UI has had its say: a refusal on the form, or skipped uploads.
 	s.WaitFor(wait, "the form or the uploads to answer", func(scr string) bool {
 		return strings.Contains(scr, "all 4 already submitted") || strings.Contains(scr, "not sent") || strings.Contains(scr, "History")
