@@ -36,16 +36,22 @@ func TestPollerDoesNotSpinWhileChecksAreBusy(t *testing.T) {
 	}
 }
 
+// rateOfSamples returns a function that gives a new upload a sample of
+// sent bytes d after its start and returns the rate it then shows.
+func rateOfSamples() func(d time.Duration, sent int64) float64 {
+	start := time.Now()
+	u := &upload{tries: start}
+	return func(d time.Duration, sent int64) float64 {
+		u.samples = append(u.samples, sample{start.Add(d), sent})
+		return u.measure(start.Add(d))
+	}
+}
+
 // TestRateIgnoresTheFirstBurst: the socket buffers take the first
 // megabytes at once; the rate shown is the steady one after that.
 func TestRateIgnoresTheFirstBurst(t *testing.T) {
 	t.Parallel()
-	start := time.Now()
-	u := &upload{tries: start}
-	add := func(d time.Duration, sent int64) float64 {
-		u.samples = append(u.samples, sample{start.Add(d), sent})
-		return u.measure(start.Add(d))
-	}
+	add := rateOfSamples()
 	if r := add(100*time.Millisecond, 8<<20); r != 0 {
 		t.Fatalf("a rate after 100 ms: %v", r)
 	}
@@ -63,12 +69,7 @@ func TestRateIgnoresTheFirstBurst(t *testing.T) {
 // the burst on, and is that of the jumps.
 func TestRateSpansJumps(t *testing.T) {
 	t.Parallel()
-	start := time.Now()
-	u := &upload{tries: start}
-	add := func(d time.Duration, sent int64) float64 {
-		u.samples = append(u.samples, sample{start.Add(d), sent})
-		return u.measure(start.Add(d))
-	}
+	add := rateOfSamples()
 	const jump = 13 << 20 / 10
 	if r := add(50*time.Millisecond, jump); r != 0 {
 		t.Fatalf("a rate from the burst alone: %v", r)
