@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -194,10 +196,11 @@ func readDir(dir string) ([]fileEntry, error) {
 // naturalLess orders names as people number recordings: case aside, and
 // runs of digits by their value (rec2 before rec10). Hand-written: a dozen
 // lines, where the known natural-sort modules each bring their own rules
-// for case and leading zeros. Names equal that way fall back to byte order,
-// so the order is total.
+// for case and leading zeros. It compares rune by rune, folding case as it
+// goes, so that sorting a folder of 10,000 names allocates nothing. Names
+// equal that way fall back to byte order, so the order is total.
 func naturalLess(a, b string) bool {
-	x, y := strings.ToLower(a), strings.ToLower(b)
+	x, y := a, b
 	for x != "" && y != "" {
 		dx, dy := digitRun(x), digitRun(y)
 		if dx > 0 && dy > 0 {
@@ -211,13 +214,15 @@ func naturalLess(a, b string) bool {
 			x, y = x[dx:], y[dy:]
 			continue
 		}
-		if x[0] != y[0] {
-			return x[0] < y[0]
+		rx, nx := utf8.DecodeRuneInString(x)
+		ry, ny := utf8.DecodeRuneInString(y)
+		if lx, ly := unicode.ToLower(rx), unicode.ToLower(ry); lx != ly {
+			return lx < ly
 		}
-		x, y = x[1:], y[1:]
+		x, y = x[nx:], y[ny:]
 	}
-	if len(x) != len(y) {
-		return len(x) < len(y)
+	if x != "" || y != "" {
+		return x == ""
 	}
 	return a < b
 }
