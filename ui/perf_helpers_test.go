@@ -169,7 +169,7 @@ func bigHistoryModel(tb testing.TB, w, h int) *Model {
 	m := New(Deps{Store: bigHistoryStore(tb), StartDir: tb.TempDir(), BaseURL: "https://audio-batch.api.fireworks.ai"}, Options{})
 	m.Init()
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	m.Update(m.reader.load())
+	loadNow(m)
 	_, cmd := m.Update(keyMsg("tab"))
 	m.Update(cmd()) // gotoHistoryMsg
 	_ = m.View()
@@ -177,6 +177,29 @@ func bigHistoryModel(tb testing.TB, w, h int) *Model {
 		tb.Fatalf("want the History screen with %d rows, got page %v with %d", bigN, m.page, len(m.history.visible))
 	}
 	return m
+}
+
+// loadNow reads the history as the program's commands do, in their order
+// (the snapshot Files takes first, then History's rows, prepared in a
+// command of their own), and has m take each. It returns the time spent in
+// those commands and in Update.
+func loadNow(m *Model) (commands, install time.Duration) {
+	t := time.Now()
+	msg := m.reader.load()
+	commands += time.Since(t)
+	for msg != nil {
+		var next tea.Msg
+		t = time.Now()
+		m.Update(msg)
+		install += time.Since(t)
+		if snap, ok := msg.(historySnapshotMsg); ok {
+			t = time.Now()
+			next = snap.rows()
+			commands += time.Since(t)
+		}
+		msg = next
+	}
+	return commands, install
 }
 
 // termOutput is the terminal a live program draws into: it counts the bytes
