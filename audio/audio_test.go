@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -215,11 +216,7 @@ func TestSampledStreams(t *testing.T) {
 // counted frame by frame, not sampled.
 func TestSampledStreamSilenceInTheHead(t *testing.T) {
 	speech := frameRun(t, "speech.aac")
-	silent := make([]byte, 11) // an ADTS header and 4 bytes of silence
-	copy(silent, speech[:7])
-	silent[3] = silent[3]&^3 | byte(len(silent)>>11)
-	silent[4] = byte(len(silent) >> 3)
-	silent[5] = silent[5]&0x1F | byte(len(silent)<<5)
+	silent := silentADTS(speech)
 	const silences, copies = 1900, 300 // 44 s of silence, 15 min of speech
 	n := silences + countFrames(t, speech)*(1+copies)
 	want := secs(float64(n*1024-1024) / 44100)
@@ -231,6 +228,36 @@ func TestSampledStreamSilenceInTheHead(t *testing.T) {
 	got, _ := info.Length.Duration()
 	if diff := float64(got-want) / float64(want); diff < -0.02 || diff > 0.02 {
 		t.Errorf("length %v, want %v ± 2%%", got, want)
+	}
+}
+
+// silentADTS returns a frame of digital silence as AAC encodes it: a few
+// bytes after the header of the stream's first frame.
+func silentADTS(stream []byte) []byte {
+	silent := make([]byte, 11) // an ADTS header and 4 bytes
+	copy(silent, stream[:7])
+	silent[3] = silent[3]&^3 | byte(len(silent)>>11)
+	silent[4] = byte(len(silent) >> 3)
+	silent[5] = silent[5]&0x1F | byte(len(silent)<<5)
+	return silent
+}
+
+// Speech with pauses of digital silence: a pause of 8 s takes 4 KiB, a
+// fifth of the 6 s of speech between two, so the windows that land in one
+// count seven times the frames of the others. Too uncertain to be a number.
+func TestSampledStreamTooUncertainIsUnknown(t *testing.T) {
+	speech := frameRun(t, "speech.aac")
+	silent := silentADTS(speech)
+	f := new(virtualFile)
+	for range 400 {
+		f.add(speech, 2).add(silent, 372)
+	}
+	info, err := probe(t, f, f.size)
+	if err == nil || info.Length.IsKnown() {
+		t.Fatalf("length %v, error %v: want unknown", info.Length, err)
+	}
+	if !strings.Contains(err.Error(), "vary too much") {
+		t.Errorf("error %q does not say why", err)
 	}
 }
 

@@ -121,6 +121,7 @@ const (
 	maxWindows  = 128
 	minSpan     = 4 << 10
 	goldenRatio = 0.6180339887498949 // (√5 − 1) ÷ 2
+	maxSpread   = 0.05
 )
 
 // frameSeconds measures the frames in [first, end), where first is the
@@ -148,6 +149,7 @@ func (s *source) frameSeconds(first, end int64, head []byte, whole bool, parse f
 		return 0, false, errBudget
 	}
 	var samples int64
+	var squares float64 // of each window's samples, for the estimate's spread
 	minRate, maxRate := f.bitrate, f.bitrate
 	step := (rest - int64(readLen)) / int64(windows)
 	for i := range int64(windows) {
@@ -161,6 +163,7 @@ func (s *source) frameSeconds(first, end int64, head []byte, whole bool, parse f
 		if !ok {
 			return 0, false, fmt.Errorf("no audio frames at byte %d: garbage?", off)
 		}
+		var counted int64
 		for p < span {
 			g, ok := parse(b[p:])
 			if !ok || g.key != f.key {
@@ -171,14 +174,24 @@ func (s *source) frameSeconds(first, end int64, head []byte, whole bool, parse f
 				p += q + 1
 				continue
 			}
-			samples += int64(g.samples)
+			counted += int64(g.samples)
 			minRate, maxRate = min(minRate, g.bitrate), max(maxRate, g.bitrate)
 			p += g.size
 		}
+		samples += counted
+		squares += float64(counted) * float64(counted)
 	}
 	if minRate > 0 && minRate == maxRate {
 		// Constant bit rate: the size says it exactly.
 		return float64(region) * 8 / float64(minRate), false, nil
+	}
+	// The windows' counts say how far off their mean may be: its standard
+	// error. Past maxSpread the length is too uncertain to show as a number.
+	n := float64(windows)
+	mean := float64(samples) / n
+	spread := math.Sqrt(max(0, squares/n-mean*mean)/(n-1)) / mean
+	if spread > maxSpread {
+		return 0, false, fmt.Errorf("frame sizes vary too much to estimate the length from %d KiB of %d MiB (±%.0f%%)", MaxRead>>10, s.size>>20, 100*spread)
 	}
 	perByte := float64(samples) / float64(windows*span)
 	return (float64(st.samples) + float64(rest)*perByte) / float64(f.rate), true, nil
