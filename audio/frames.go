@@ -191,7 +191,7 @@ func (s *source) frameSeconds(first, end int64, head []byte, whole bool, parse f
 	mean := float64(samples) / n
 	spread := math.Sqrt(max(0, squares/n-mean*mean)/(n-1)) / mean
 	if spread > maxSpread {
-		return 0, false, fmt.Errorf("frame sizes vary too much to estimate the length from %d KiB of %d MiB (±%.0f%%)", MaxRead>>10, s.size>>20, 100*spread)
+		return 0, false, fmt.Errorf("frame sizes vary too much to estimate the length from %d KiB of %.3g MiB (±%.0f%%)", MaxRead>>10, float64(s.size)/(1<<20), 100*spread)
 	}
 	perByte := float64(samples) / float64(windows*span)
 	return (float64(st.samples) + float64(rest)*perByte) / float64(f.rate), true, nil
