@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,6 +210,57 @@ func TestSampledStreams(t *testing.T) {
 	}
 }
 
+// A recording with a long digital silence near its start: AAC encodes it in
+// frames of a few bytes, so 44 s of it hide in 20 KiB that sampled windows
+// would almost never hit. The head of a stream is read anyway and must be
+// counted frame by frame, not sampled.
+func TestSampledStreamSilenceInTheHead(t *testing.T) {
+	speech := frameRun(t, "speech.aac")
+	silent := silentADTS(speech)
+	const silences, copies = 1900, 300 // 44 s of silence, 15 min of speech
+	n := silences + countFrames(t, speech)*(1+copies)
+	want := secs(float64(n*1024-1024) / 44100)
+	f := new(virtualFile).add(speech, 1).add(silent, silences).add(speech, copies)
+	info, err := probe(t, f, f.size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := info.Length.Duration()
+	if diff := float64(got-want) / float64(want); diff < -0.02 || diff > 0.02 {
+		t.Errorf("length %v, want %v ± 2%%", got, want)
+	}
+}
+
+// silentADTS returns a frame of digital silence as AAC encodes it: a few
+// bytes after the header of the stream's first frame.
+func silentADTS(stream []byte) []byte {
+	silent := make([]byte, 11) // an ADTS header and 4 bytes
+	copy(silent, stream[:7])
+	silent[3] = silent[3]&^3 | byte(len(silent)>>11)
+	silent[4] = byte(len(silent) >> 3)
+	silent[5] = silent[5]&0x1F | byte(len(silent)<<5)
+	return silent
+}
+
+// Speech with pauses of digital silence: a pause of 8 s takes 4 KiB, a
+// fifth of the 6 s of speech between two, so the windows that land in one
+// count seven times the frames of the others. Too uncertain to be a number.
+func TestSampledStreamTooUncertainIsUnknown(t *testing.T) {
+	speech := frameRun(t, "speech.aac")
+	silent := silentADTS(speech)
+	f := new(virtualFile)
+	for range 400 {
+		f.add(speech, 2).add(silent, 372)
+	}
+	info, err := probe(t, f, f.size)
+	if err == nil || info.Length.IsKnown() {
+		t.Fatalf("length %v, error %v: want unknown", info.Length, err)
+	}
+	if !strings.Contains(err.Error(), "vary too much") {
+		t.Errorf("error %q does not say why", err)
+	}
+}
+
 // countFrames walks MPEG or ADTS frames by their headers' lengths.
 func countFrames(t *testing.T, b []byte) int {
 	n := 0
@@ -278,6 +330,26 @@ func TestProbeFiles(t *testing.T) {
 			if want < 0 && (ok || got[i].Err == nil) || want >= 0 && (!ok || d.Round(time.Millisecond) != want) {
 				t.Errorf("workers %d, %s: %v %v (%v), want %v", workers, filepath.Base(paths[i]), d, ok, got[i].Err, want)
 			}
+		}
+	}
+}
+
+// Streams just too large to walk whole are sampled at windows that cover
+// most of them: every size there is measured, none is unknown.
+func TestSampledStreamsJustOverTheBudget(t *testing.T) {
+	speech := frameRun(t, "speech.aac")
+	n := countFrames(t, speech)
+	for copies := int64(18); copies <= 30; copies++ {
+		want := secs(float64(n*int(copies)*1024-1024) / 44100)
+		f := new(virtualFile).add(speech, copies)
+		info, err := probe(t, f, f.size)
+		if err != nil {
+			t.Errorf("%d bytes: %v", f.size, err)
+			continue
+		}
+		got, _ := info.Length.Duration()
+		if diff := float64(got-want) / float64(want); diff < -0.02 || diff > 0.02 {
+			t.Errorf("%d bytes: length %v, want %v ± 2%%", f.size, got, want)
 		}
 	}
 }

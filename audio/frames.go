@@ -3,6 +3,7 @@ package audio
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 )
 
 // MP3 and ADTS files are plain runs of frames with no index: a frame header
@@ -70,15 +71,16 @@ type frameStats struct {
 }
 
 // walk adds the frames of b from p on, resyncing after damage, and counts
-// the bytes that were not frames. It stops at a frame cut by the end of b.
-func (st *frameStats) walk(b []byte, p int, parse frameParser, key uint32, atEnd bool) {
+// the bytes that were not frames. It stops at a frame cut by the end of b and
+// returns where that frame starts (len(b) when none is cut).
+func (st *frameStats) walk(b []byte, p int, parse frameParser, key uint32, atEnd bool) int {
 	for p < len(b) {
 		f, ok := parse(b[p:])
 		if !ok || f.key != key {
 			q, _, found := findChain(b[p+1:], parse, len(b), atEnd)
 			if !found {
 				st.gap += int64(len(b) - p)
-				return
+				return len(b)
 			}
 			st.gap += int64(q + 1)
 			p += q + 1
@@ -88,22 +90,39 @@ func (st *frameStats) walk(b []byte, p int, parse frameParser, key uint32, atEnd
 			if atEnd {
 				st.gap += int64(len(b) - p) // a cut last frame does not play
 			}
-			return
+			return p
 		}
 		st.samples += int64(f.samples)
 		st.largest = max(st.largest, f.size)
 		p += f.size
 	}
+	return p
 }
 
-// A stream too large to walk is measured at evenly spaced windows. In each,
-// the frames whose headers start in its first span bytes are counted,
-// whatever their size: counting only the frames that fit in a window would
-// leave out big frames more often than small ones and overstate a VBR
-// file's length. Many small windows follow a recording's quiet and busy
-// stretches better than a few large ones; still, a VBR stream measured this
-// way can be a few percent off, and Info.Estimated says so.
-const maxWindows = 128
+// A stream too large to walk is walked as far as the first read goes, and
+// the rest is measured at windows: one in each of equal strata, at the place
+// the golden-ratio sequence (i × 0.618… mod 1) gives. Evenly spaced windows
+// keep landing on the same part of anything that repeats at their spacing;
+// these places do not, and unlike random ones they stay evenly spread.
+// In each window the frames whose headers start in its first span bytes are
+// counted, whatever their size: on average over where a window falls, that
+// is exactly span ÷ the mean frame size, whereas counting only the frames
+// that fit in a window would leave out big frames more often than small ones.
+//
+// The estimate has no bias but can have a large variance: a pause in a VBR
+// recording, or digital silence in any AAC stream, is encoded in frames a
+// tenth to a fiftieth of the size of speech frames, so its many frames hide
+// in few bytes that windows seldom hit. What lowers it is the number of bytes
+// counted (small or large windows of the same total do about as well), so a
+// window counts most of what it reads: beyond its span it reads only enough
+// to confirm the frames near its end, twice the largest frame seen.
+// Info.Estimated says the result is an estimate.
+const (
+	maxWindows  = 128
+	minSpan     = 4 << 10
+	goldenRatio = 0.6180339887498949 // (√5 − 1) ÷ 2
+	maxSpread   = 0.05
+)
 
 // frameSeconds measures the frames in [first, end), where first is the
 // offset of a trusted frame f and head holds the file's bytes from first on
@@ -119,21 +138,23 @@ func (s *source) frameSeconds(first, end int64, head []byte, whole bool, parse f
 		}
 		return float64(st.samples) / float64(f.rate), false, nil
 	}
-	// A window reads its span and enough after it to confirm the first frame
-	// in it by the one that follows, at twice the largest frame seen so far.
-	st.walk(head, 0, parse, f.key, false)
+	// The head is counted exactly; windows measure what follows it.
+	walked := int64(st.walk(head, 0, parse, f.key, false))
 	largest := max(f.size, st.largest)
-	span := max(1024, 2*largest)
-	readLen := span + 4*largest + 16
-	windows := min(maxWindows, (s.left-readLen)/readLen)
-	if windows < 8 || region < int64(windows*readLen) {
+	span := max(minSpan, 4*largest)
+	readLen := span + 2*largest + 16
+	rest := region - walked
+	windows := int(min(maxWindows, int64((s.left-readLen)/readLen), rest/int64(readLen)))
+	if windows < 8 {
 		return 0, false, errBudget
 	}
 	var samples int64
+	var squares float64 // of each window's samples, for the estimate's spread
 	minRate, maxRate := f.bitrate, f.bitrate
-	step := (region - int64(readLen)) / int64(windows-1)
+	step := (rest - int64(readLen)) / int64(windows)
 	for i := range int64(windows) {
-		off := first + i*step
+		_, phase := math.Modf(float64(i) * goldenRatio)
+		off := first + walked + i*step + int64(phase*float64(step))
 		b, err := s.at(off, readLen)
 		if err != nil {
 			return 0, false, err
@@ -142,6 +163,7 @@ func (s *source) frameSeconds(first, end int64, head []byte, whole bool, parse f
 		if !ok {
 			return 0, false, fmt.Errorf("no audio frames at byte %d: garbage?", off)
 		}
+		var counted int64
 		for p < span {
 			g, ok := parse(b[p:])
 			if !ok || g.key != f.key {
@@ -152,16 +174,27 @@ func (s *source) frameSeconds(first, end int64, head []byte, whole bool, parse f
 				p += q + 1
 				continue
 			}
-			samples += int64(g.samples)
+			counted += int64(g.samples)
 			minRate, maxRate = min(minRate, g.bitrate), max(maxRate, g.bitrate)
 			p += g.size
 		}
+		samples += counted
+		squares += float64(counted) * float64(counted)
 	}
 	if minRate > 0 && minRate == maxRate {
 		// Constant bit rate: the size says it exactly.
 		return float64(region) * 8 / float64(minRate), false, nil
 	}
-	return float64(region) * float64(samples) / float64(windows*span) / float64(f.rate), true, nil
+	// The windows' counts say how far off their mean may be: its standard
+	// error. Past maxSpread the length is too uncertain to show as a number.
+	n := float64(windows)
+	mean := float64(samples) / n
+	spread := math.Sqrt(max(0, squares/n-mean*mean)/(n-1)) / mean
+	if spread > maxSpread {
+		return 0, false, fmt.Errorf("frame sizes vary too much to estimate the length from %d KiB of %.3g MiB (±%.0f%%)", MaxRead>>10, float64(s.size)/(1<<20), 100*spread)
+	}
+	perByte := float64(samples) / float64(windows*span)
+	return (float64(st.samples) + float64(rest)*perByte) / float64(f.rate), true, nil
 }
 
 // syncTo returns the first offset before limit where a frame of the stream
