@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -130,7 +128,7 @@ func (r *runner) submitCmd(fs *pflag.FlagSet, g *globalFlags, o *optionFlags, as
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stopSignals := r.submitSignals(e, cancel, out)
+	stopSignals := cancelOnSignals(e, "submit", cancel, out.note, "cancelling the uploads; they are recorded as interrupted")
 	defer stopSignals()
 
 	items := make([]submit.BatchItem, len(files))
@@ -158,42 +156,6 @@ func optionError(err error) string {
 		flagName = "endpoint"
 	}
 	return fmt.Sprintf("--%s (%s): %s", flagName, fe.Field, fe.Problem)
-}
-
-// submitSignals cancels the uploads on SIGINT or SIGTERM (they are recorded
-// as interrupted; a second one ends the process at once) and ignores SIGHUP
-// and SIGPIPE, so that a dropped SSH link or a closed pipe never stops an
-// upload: its outcome still lands in the history.
-func (r *runner) submitSignals(e *env, cancel context.CancelFunc, out *submitOutput) (stop func()) {
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
-	quit := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-quit:
-				return
-			case s := <-sigs:
-				switch s {
-				case syscall.SIGHUP, syscall.SIGPIPE:
-					e.logf("submit: %v ignored; the uploads carry on", s)
-				default:
-					e.logf("submit: %v: cancelling the uploads", s)
-					signal.Reset(syscall.SIGINT, syscall.SIGTERM)
-					out.note("%v: cancelling the uploads; they are recorded as interrupted (again to quit at once)", s)
-					cancel()
-				}
-			}
-		}
-	}()
-	return func() {
-		signal.Stop(sigs)
-		close(quit)
-		wg.Wait()
-	}
 }
 
 type badPath struct {

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -208,7 +206,7 @@ func (r *runner) syncCmd(fs *pflag.FlagSet, g *globalFlags, o *optionFlags, f *s
 		}
 		out.plan = &dryRunPlan{prices: prices, model: opts.Model}
 	}
-	stop := r.syncSignals(e, cancel, out)
+	stop := cancelOnSignals(e, "sync", cancel, out.note, "stopping; uploads in flight are recorded as interrupted")
 	defer stop()
 	e.logf("sync: %v, options %v, formats %v, base URL %s", args, opts.Extra(), formats, e.baseURL)
 	sum, err := folder.Run(ctx, cfg, args, out.print)
@@ -246,39 +244,6 @@ func forFormats(opts *submit.Options, formats []string) string {
 	}
 	return fmt.Sprintf("--output-format %s cannot be made from a %s result: asking for verbose_json with timestamps %s instead, which gives every format",
 		strings.Join(cannot, ","), was, opts.TimestampGranularities)
-}
-
-// syncSignals cancels the run on SIGINT or SIGTERM (uploads in flight are
-// recorded as interrupted; a second one ends the process at once) and
-// ignores SIGHUP and SIGPIPE: a dropped SSH link never stops a sync.
-func (r *runner) syncSignals(e *env, cancel context.CancelFunc, out *syncOutput) (stop func()) {
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
-	quit := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			select {
-			case <-quit:
-				return
-			case s := <-sigs:
-				switch s {
-				case syscall.SIGHUP, syscall.SIGPIPE:
-					e.logf("sync: %v ignored", s)
-				default:
-					e.logf("sync: %v: stopping", s)
-					signal.Reset(syscall.SIGINT, syscall.SIGTERM)
-					out.note("%v: stopping; uploads in flight are recorded as interrupted (again to quit at once)", s)
-					cancel()
-				}
-			}
-		}
-	})
-	return func() {
-		signal.Stop(sigs)
-		close(quit)
-		wg.Wait()
-	}
 }
 
 // syncOutput prints sync's lines: one per report on stdout, failures also

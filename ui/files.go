@@ -435,40 +435,25 @@ func (s *filesScreen) update(msg tea.Msg) tea.Cmd {
 // filterKey types into the name filter: the list narrows as it is typed;
 // enter keeps it and goes back to the list, esc clears it.
 func (s *filesScreen) filterKey(msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "enter":
-		s.filtering = false
-		s.filter.Blur()
-		return nil
-	case "esc":
-		s.filtering = false
-		s.filter.Blur()
-		s.filter.SetValue("")
+	edit, cmd := typeInFilter(&s.filter, &s.filtering, msg)
+	switch edit {
+	case filterTyped:
+		s.cursor = 0
 		s.rebuild()
-		return nil
+	case filterCleared:
+		s.rebuild()
 	}
-	var cmd tea.Cmd
-	s.filter, cmd = s.filter.Update(msg)
-	s.cursor = 0
-	s.rebuild()
 	return cmd
 }
 
 func (s *filesScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := s.sh.keys
+	if to, ok := k.moved(msg, s.cursor, s.listHeight(), len(s.shown)-1); ok {
+		s.cursor = to
+		s.clamp()
+		return nil
+	}
 	switch {
-	case key.Matches(msg, k.Up):
-		s.cursor--
-	case key.Matches(msg, k.Down):
-		s.cursor++
-	case key.Matches(msg, k.PageUp):
-		s.cursor -= s.listHeight()
-	case key.Matches(msg, k.PageDown):
-		s.cursor += s.listHeight()
-	case key.Matches(msg, k.Top):
-		s.cursor = 0
-	case key.Matches(msg, k.Bottom):
-		s.cursor = len(s.shown) - 1
 	case key.Matches(msg, k.Parent):
 		parent := filepath.Dir(s.dir)
 		if parent != s.dir {

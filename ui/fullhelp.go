@@ -97,23 +97,10 @@ func (m *Model) helpScrolls() bool {
 // scrollHelp moves the full help's window when msg is a moving key,
 // reporting whether it was one.
 func (m *Model) scrollHelp(msg tea.KeyPressMsg) bool {
-	k, page := m.sh.keys, max(m.helpRoom()-1, 1)
-	switch {
-	case key.Matches(msg, k.Up):
-		m.helpTop--
-	case key.Matches(msg, k.Down):
-		m.helpTop++
-	case key.Matches(msg, k.PageUp):
-		m.helpTop -= page
-	case key.Matches(msg, k.PageDown):
-		m.helpTop += page
-	case key.Matches(msg, k.Top):
-		m.helpTop = 0
-	case key.Matches(msg, k.Bottom):
-		m.helpTop = m.helpLines
-	default:
+	to, ok := m.sh.keys.moved(msg, m.helpTop, max(m.helpRoom()-1, 1), m.helpLines)
+	if !ok {
 		return false
 	}
-	m.helpTop = min(max(m.helpTop, 0), max(m.helpLines-(m.helpRoom()-1), 0))
+	m.helpTop = min(max(to, 0), max(m.helpLines-(m.helpRoom()-1), 0))
 	return true
 }

@@ -232,23 +232,10 @@ func (s *historyScreen) move(d int) {
 func (s *historyScreen) update(msg tea.Msg) tea.Cmd {
 	km, ok := msg.(tea.KeyPressMsg)
 	if s.filtering {
-		if ok {
-			switch km.String() {
-			case "enter":
-				s.filtering = false
-				s.filter.Blur()
-				return nil
-			case "esc":
-				s.filtering = false
-				s.filter.Blur()
-				s.filter.SetValue("")
-				s.rebuild()
-				return nil
-			}
+		edit, cmd := typeInFilter(&s.filter, &s.filtering, msg)
+		if edit != filterKept {
+			s.rebuild()
 		}
-		var cmd tea.Cmd
-		s.filter, cmd = s.filter.Update(msg)
-		s.rebuild()
 		return cmd
 	}
 	if !ok {

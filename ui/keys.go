@@ -1,6 +1,9 @@
 package ui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
 
 // keyMap lists every binding the UI knows. Each screen assembles the ones it
 // honours into a help.KeyMap (see the screens' keys methods), so `?` shows
@@ -88,3 +91,24 @@ type bindings struct {
 
 func (b bindings) ShortHelp() []key.Binding  { return b.short }
 func (b bindings) FullHelp() [][]key.Binding { return b.full }
+
+// moved is where a moving key (up, down, page up/down, top, bottom) takes
+// a position in a list or a text of last+1 lines shown page at a time; ok
+// is false for any other key. The caller keeps the position in range.
+func (k keyMap) moved(msg tea.KeyPressMsg, pos, page, last int) (to int, ok bool) {
+	switch {
+	case key.Matches(msg, k.Up):
+		return pos - 1, true
+	case key.Matches(msg, k.Down):
+		return pos + 1, true
+	case key.Matches(msg, k.PageUp):
+		return pos - page, true
+	case key.Matches(msg, k.PageDown):
+		return pos + page, true
+	case key.Matches(msg, k.Top):
+		return 0, true
+	case key.Matches(msg, k.Bottom):
+		return last, true
+	}
+	return pos, false
+}

@@ -164,23 +164,13 @@ func (s *logScreen) update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	k := s.sh.keys
-	switch {
-	case key.Matches(km, k.Up):
-		s.offset--
-	case key.Matches(km, k.Down):
-		s.offset++
-	case key.Matches(km, k.PageUp):
-		s.offset -= s.pageHeight()
-	case key.Matches(km, k.PageDown):
-		s.offset += s.pageHeight()
-	case key.Matches(km, k.Top):
-		s.offset = 0
-	case key.Matches(km, k.Bottom):
-		s.offset = len(s.render())
-	case key.Matches(km, k.LogClose):
+	if key.Matches(km, k.LogClose) {
 		return emit(closeLogMsg{})
 	}
-	s.clamp()
+	if to, ok := k.moved(km, s.offset, s.pageHeight(), len(s.render())); ok {
+		s.offset = to
+		s.clamp()
+	}
 	return nil
 }
 
