@@ -11,8 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"time"
+
+	"github.com/fwbatch/fwbatch/internal/durable"
 )
 
 // Append writes evs at the end of the history, one line and one write each,
@@ -249,7 +250,7 @@ func (af *appendFile) sync() error {
 		return writeError(af.s.path, "flush the history file to disk (fsync)", err)
 	}
 	if af.created {
-		if err := syncDir(filepath.Dir(af.s.path)); err != nil {
+		if err := durable.SyncDir(filepath.Dir(af.s.path)); err != nil {
 			return writeError(filepath.Dir(af.s.path), "flush the history folder to disk (fsync)", err)
 		}
 	}
@@ -317,7 +318,7 @@ func (s *Store) moveAside() (string, error) {
 	if err := os.Rename(s.path, dst); err != nil {
 		return "", writeError(s.path, "move the unreadable history file aside to "+dst, err)
 	}
-	if err := syncDir(filepath.Dir(s.path)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(s.path)); err != nil {
 		return "", writeError(filepath.Dir(s.path), "flush the history folder to disk (fsync)", err)
 	}
 	return dst, nil
@@ -334,18 +335,6 @@ func (s *Store) corruptName(t time.Time) string {
 		}
 		name = fmt.Sprintf("%s-%d", base, i)
 	}
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {
-		return err
-	}
-	return nil
 }
 
 // encodeEvents checks and fills evs and encodes each as one line. Every line

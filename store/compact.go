@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fwbatch/fwbatch/internal/durable"
+
 	"github.com/google/renameio/v2"
 )
 
@@ -220,7 +222,7 @@ func (s *Store) rewrite(f *os.File, h *History, rep *CompactReport) error {
 		if err := bad.CloseAtomicallyReplace(); err != nil {
 			return writeError(rep.Corrupt, "write the unreadable lines aside", err)
 		}
-		if err := syncDir(dir); err != nil {
+		if err := durable.SyncDir(dir); err != nil {
 			return writeError(dir, "flush the history folder to disk (fsync)", err)
 		}
 	}
@@ -231,7 +233,7 @@ func (s *Store) rewrite(f *os.File, h *History, rep *CompactReport) error {
 	if err := out.CloseAtomicallyReplace(); err != nil {
 		return writeError(s.path, "replace the history with its compacted copy", err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return writeError(dir, "flush the history folder to disk (fsync)", err)
 	}
 	rep.Rewritten = true

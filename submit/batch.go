@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fwbatch/fwbatch/internal/durable"
+
 	"github.com/fwbatch/fwbatch/store"
 )
 
@@ -453,22 +455,12 @@ func SaveResult(path string, data []byte) error {
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err == nil {
-		err = syncDir(filepath.Dir(path))
+		err = durable.SyncDir(filepath.Dir(path))
 	}
 	if err != nil {
 		return fmt.Errorf("saving result %s: %w", path, err)
 	}
 	return nil
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // WriteResult writes a transcript where the user asked for it. Unless

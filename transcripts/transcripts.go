@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fwbatch/fwbatch/internal/durable"
+
 	"github.com/gofrs/flock"
 	"github.com/google/renameio/v2"
 )
@@ -267,7 +269,7 @@ func (l *Ledger) Write(ctx context.Context, path string, data []byte, id, format
 	} else {
 		err = renameio.WriteFile(path, data, 0o644, renameio.WithTempDir(dir))
 		if err == nil {
-			err = syncDir(dir)
+			err = durable.SyncDir(dir)
 		}
 	}
 	if err != nil {
@@ -304,7 +306,7 @@ func createNew(path string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return durable.SyncDir(dir)
 }
 
 func createExclusive(path string, data []byte) error {
@@ -323,15 +325,6 @@ func createExclusive(path string, data []byte) error {
 		os.Remove(path) // ours, and incomplete
 	}
 	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // record appends what was written to the ledger, under its lock, fsynced.
