@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fwbatch/fwbatch/internal/keytest"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 	"github.com/fwbatch/fwbatch/submit/fakeapi"
@@ -15,12 +16,8 @@ import (
 // noKeyPiece fails when 8 or more characters of the key show in s.
 func noKeyPiece(t *testing.T, what, s string) {
 	t.Helper()
-	lower := strings.ToLower(s)
-	for i := 0; i+8 <= len(canary); i++ {
-		if strings.Contains(lower, strings.ToLower(canary[i:i+8])) {
-			t.Errorf("%s holds %q, part of the key:\n%s", what, canary[i:i+8], s)
-			return
-		}
+	if piece := keytest.Piece(canary, s, 8); piece != "" {
+		t.Errorf("%s holds %q, part of the key:\n%s", what, piece, s)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fwbatch/fwbatch/internal/testchild"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 	"github.com/fwbatch/fwbatch/submit/fakeapi"
@@ -116,7 +117,7 @@ func (l *batchLog) types(file string) []submit.EventType {
 func copyFixture(t *testing.T, fixtureName, dir, name string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
-	if err := copyFile(fixture(fixtureName), p, 0o644); err != nil {
+	if err := testchild.CopyFile(fixture(fixtureName), p, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p

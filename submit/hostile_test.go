@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fwbatch/fwbatch/internal/keytest"
 	"github.com/fwbatch/fwbatch/store"
 	"github.com/fwbatch/fwbatch/submit"
 	"github.com/fwbatch/fwbatch/submit/fakeapi"
@@ -26,12 +27,8 @@ import (
 // short is still a secret.
 func noKeyPiece(t *testing.T, what, s string) {
 	t.Helper()
-	lower := strings.ToLower(s)
-	for i := 0; i+8 <= len(canary); i++ {
-		if strings.Contains(lower, strings.ToLower(canary[i:i+8])) {
-			t.Errorf("%s holds %q, part of the key: %s", what, canary[i:i+8], s)
-			return
-		}
+	if piece := keytest.Piece(canary, s, 8); piece != "" {
+		t.Errorf("%s holds %q, part of the key: %s", what, piece, s)
 	}
 }
 

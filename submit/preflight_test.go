@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -207,23 +206,6 @@ func TestPermissionHelper(t *testing.T) {
 	_, err = c.Submit(context.Background(), path, submit.Options{}, nil)
 	fmt.Println("SUBMIT:", err)
 	fmt.Println("REQUESTS:", len(fake.Requests()))
-}
-
-func copyFile(from, to string, mode os.FileMode) error {
-	src, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
-		return err
-	}
-	return dst.Close()
 }
 
 func TestLooksLikeMedia(t *testing.T) {

@@ -44,7 +44,7 @@ func AsNobody(t testing.TB, args ...string) (*exec.Cmd, string) {
 		t.Fatalf("finding the test binary to run again as nobody: %v", err)
 	}
 	bin := filepath.Join(dir, filepath.Base(exe))
-	if err := copyFile(exe, bin, 0o755); err != nil {
+	if err := CopyFile(exe, bin, 0o755); err != nil {
 		t.Fatalf("copying the test binary where nobody can run it: %v", err)
 	}
 	cmd := exec.Command(bin, args...)
@@ -100,14 +100,16 @@ func CopyTree(t testing.TB, from, to string) {
 		if err != nil {
 			return err
 		}
-		return copyFile(p, dst, info.Mode().Perm()|0o444)
+		return CopyFile(p, dst, info.Mode().Perm()|0o444)
 	})
 	if err != nil {
 		t.Fatalf("copying %s for a child process: %v", from, err)
 	}
 }
 
-func copyFile(from, to string, mode os.FileMode) error {
+// CopyFile copies a file to a new one with mode (a test's fixture, or the
+// test binary a child runs).
+func CopyFile(from, to string, mode os.FileMode) error {
 	src, err := os.Open(from)
 	if err != nil {
 		return err
