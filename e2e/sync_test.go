@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fwbatch/fwbatch/internal/benchdata"
 	"github.com/fwbatch/fwbatch/internal/tmuxtest"
 )
 
@@ -38,17 +38,9 @@ func recordingsDir(t *testing.T, n, size int, seed uint64) string {
 
 func writeRecording(t *testing.T, path string, size int, seed uint64) {
 	t.Helper()
-	b := make([]byte, size)
-	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	copy(b, "RIFF\x24\x00\x00\x00WAVEfmt ")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	if _, _, err := benchdata.WriteAudio(path, size, seed, time.Now().Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	old := time.Now().Add(-time.Minute)
-	os.Chtimes(path, old, old)
 }
 
 func fileSHA(t *testing.T, path string) string {

@@ -86,7 +86,7 @@ func Make(dir string) (Fixture, error) {
 		fp := fmt.Sprintf("v1:%d:%064x", size, i)
 		if i < InPlace+Moved {
 			p := filepath.Join(fx.Folder, fmt.Sprintf("talk-%05d.wav", i))
-			if size, fp, err = writeAudio(p, 4000+i, uint64(i), t0); err != nil {
+			if size, fp, err = WriteAudio(p, 4000+i, uint64(i), t0); err != nil {
 				return fx, err
 			}
 			path = p
@@ -129,7 +129,7 @@ func Make(dir string) (Fixture, error) {
 		}
 	}
 	for i := InPlace + Moved; i < Files; i++ {
-		if _, _, err := writeAudio(filepath.Join(fx.Folder, fmt.Sprintf("talk-%05d.wav", i)), 4000+i, uint64(i), t0); err != nil {
+		if _, _, err := WriteAudio(filepath.Join(fx.Folder, fmt.Sprintf("talk-%05d.wav", i)), 4000+i, uint64(i), t0); err != nil {
 			return fx, err
 		}
 	}
@@ -139,10 +139,10 @@ func Make(dir string) (Fixture, error) {
 	return fx, lw.Flush()
 }
 
-// writeAudio writes a file of size bytes that passes fwbatch's checks (a
+// WriteAudio writes a file of size bytes that passes fwbatch's checks (a
 // WAV header), filled from seed, dated mtime; it returns its size and
 // fingerprint.
-func writeAudio(path string, size int, seed uint64, mtime time.Time) (int64, string, error) {
+func WriteAudio(path string, size int, seed uint64, mtime time.Time) (int64, string, error) {
 	b := make([]byte, size)
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	for i := range b {
