@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -152,4 +153,30 @@ func TestUntrustedCertificate(t *testing.T) {
 	if sub := h.only(); sub.Outcome != store.OutcomeFailed || !strings.Contains(sub.Message, "TLS certificate not trusted") {
 		t.Errorf("recorded %+v", sub)
 	}
+}
+
+// TestOddReplyIsSaid: a reply usable despite something odd in it (a number
+// where the API gives a string) is a submission, and what was odd is said:
+// on stderr and in --json by submit, on sync's line, and in the history.
+func TestOddReplyIsSaid(t *testing.T) {
+	t.Parallel()
+	const odd = "odd reply: account_id is a number, not a string"
+	h := newHarness(t, fakeapi.Config{Faults: mustFaults(t, "1:typed-fields,2:typed-fields")})
+	res := h.run("submit", "--json", h.audio("hello.wav", "odd.wav"))
+	if res.code != 0 {
+		t.Fatalf("submit: exit %d\n%s%s", res.code, res.out, res.errOut)
+	}
+	contains(t, "submit's stderr", res.errOut, "odd.wav: submitted, but "+odd)
+	contains(t, "submit --json", res.out, `"note":"`+odd)
+	if subs := h.subs(); len(subs) != 1 || !strings.Contains(subs[0].Message, odd) {
+		t.Fatalf("the history does not keep what was odd: %+v", subs)
+	}
+
+	dir := filepath.Dir(h.recordings("rec", 1)[0])
+	res = h.run("sync", dir)
+	if res.code != 0 {
+		t.Fatalf("sync: exit %d\n%s%s", res.code, res.out, res.errOut)
+	}
+	contains(t, "sync's line", res.out, " submitted batch_id=")
+	contains(t, "sync's line", res.out, odd)
 }

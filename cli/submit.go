@@ -76,6 +76,8 @@ type submitLine struct {
 	EndpointID string `json:"endpoint_id"`
 	HTTPStatus int    `json:"http_status"`
 	Error      string `json:"error"`
+	// Note says what was odd about a reply that was usable anyway.
+	Note string `json:"note,omitempty"`
 }
 
 func (r *runner) submitCmd(fs *pflag.FlagSet, g *globalFlags, o *optionFlags, asJSON bool, paths []string) int {
@@ -289,8 +291,10 @@ func (o *submitOutput) event(ev submit.BatchEvent) {
 		if ev.Err != nil {
 			l.HTTPStatus = submit.HTTPStatusOf(ev.Err)
 			l.Error = reasonFor(it.File, ev.Err, o.e.apiKey)
+		} else if ev.Reply != nil {
+			l.Note = ev.Reply.Odd
 		}
-		o.e.logf("submit %s: %s id=%s batch_id=%s http_status=%d recorded=%v %s", it.File, l.Outcome, it.ID, l.BatchID, l.HTTPStatus, ev.Recorded, l.Error)
+		o.e.logf("submit %s: %s id=%s batch_id=%s http_status=%d recorded=%v %s%s", it.File, l.Outcome, it.ID, l.BatchID, l.HTTPStatus, ev.Recorded, l.Error, l.Note)
 		if o.view != nil {
 			o.view.finished(it.ID, func() { o.print(l) })
 			return
@@ -326,6 +330,9 @@ func (o *submitOutput) print(l submitLine) {
 	}
 	if l.Error != "" && (o.json || !o.dupErr) {
 		fmt.Fprintln(o.r.stderr, "fwbatch: "+termsafe.Line(l.File+": "+l.Error))
+	}
+	if l.Note != "" {
+		fmt.Fprintln(o.r.stderr, "fwbatch: "+termsafe.Line(l.File+": submitted, but "+l.Note))
 	}
 }
 

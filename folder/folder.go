@@ -662,7 +662,7 @@ func (s *syncRun) submitAll(ctx context.Context, files []*file) {
 				r.Message = "the same recording as another file of this sync, sent once"
 			}
 		case ev.Outcome == store.KindSubmitted && ev.Err == nil:
-			r = Report{State: Submitted, ID: ev.Item.ID, BatchID: ev.Reply.BatchID, AccountID: ev.Reply.AccountID}
+			r = Report{State: Submitted, ID: ev.Item.ID, BatchID: ev.Reply.BatchID, AccountID: ev.Reply.AccountID, Message: ev.Reply.Odd}
 		default:
 			r = Report{State: State(ev.Outcome), Message: submit.Explain(ev.Err)}
 			if ev.Recorded || ev.Outcome != store.KindFailed {

@@ -33,6 +33,8 @@ const (
 //     unknown event has one when the reply named a job without confirming
 //     it);
 //   - failed, unknown and interrupted set HTTPStatus and Message;
+//     submitted sets Message when it has one (what was odd about a reply
+//     that was usable anyway);
 //   - status sets ServerStatus, StatusHTTPStatus, StatusTime (the event's
 //     time) and Message, and ResultPath when the event has one;
 //   - hidden sets Hidden;
@@ -72,7 +74,7 @@ type Submission struct {
 	AccountID  string
 	EndpointID string
 	HTTPStatus int
-	Message    string // the last failure, unknown, interrupted or status message
+	Message    string // the last failure, unknown, interrupted or status message, or an odd reply's
 
 	ServerStatus string
 	// StatusHTTPStatus is the http_status of the last status event: the
@@ -313,6 +315,9 @@ func foldEvent(s *Submission, st *subState, ev *Event, line int32) {
 	case KindSubmitted:
 		k[kOutcome] = line
 		s.Outcome, st.hasOutcome = OutcomeSubmitted, true
+		if ev.Message != "" { // what was odd about the reply
+			k[kMessage], s.Message = line, ev.Message
+		}
 		foldJob(s, k, ev, line)
 	case KindFailed, KindUnknown, KindInterrupted:
 		k[kOutcome], k[kHTTPStatus], k[kMessage] = line, line, line

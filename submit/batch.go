@@ -203,6 +203,8 @@ func (c *Client) submitRecorded(ctx context.Context, st *store.Store, it BatchIt
 	if err != nil {
 		ev.HTTPStatus = HTTPStatusOf(err)
 		ev.Message = Redact(Explain(err), c.key)
+	} else if reply != nil {
+		ev.Message = reply.Odd // what was odd about a reply usable anyway, or ""
 	}
 	rctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
 	defer cancel()

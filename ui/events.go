@@ -349,6 +349,9 @@ func (m *Model) sayOutcome(ev submit.BatchEvent) {
 		n.text = "not sent: " + skippedBecause(ev.Skipped)
 	case ev.Outcome == store.KindSubmitted && ev.Err == nil:
 		n.text = "submitted, batch id " + ev.Reply.BatchID
+		if ev.Reply.Odd != "" {
+			n.text, n.kind = n.text+", but "+ev.Reply.Odd, noticeWarn
+		}
 	case ev.Outcome == store.KindSubmitted:
 		n.text, n.kind = submit.Explain(ev.Err), noticeErr // submitted, not recorded
 	case ev.Outcome == store.KindFailed:

@@ -121,6 +121,22 @@ func TestUploadErrorIsOneLineWithNextStep(t *testing.T) {
 	}
 }
 
+// TestOddReplyIsSaid: a reply usable despite something odd in it makes a
+// submission, and the message log says what was odd.
+func TestOddReplyIsSaid(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakeapi.Config{Faults: fakeapi.Faults{Submit: map[int]fakeapi.Fault{1: {Kind: fakeapi.TypedFields}}}})
+	d := drive(t, New(e.deps, e.opts))
+	d.size(120, 30)
+	submitFromForm(t, d, "hello.flac")
+	d.waitFor("the submission", 10*time.Second, func(s string) bool { return strings.Contains(s, "History") && strings.Contains(s, "hello.flac") })
+	d.key("L")
+	scr := d.waitFor("the message log", 5*time.Second, func(s string) bool { return strings.Contains(s, "Messages") })
+	if !strings.Contains(scr, "but odd reply: account_id is a number") {
+		t.Fatalf("the message log does not say what was odd:\n%s", scr)
+	}
+}
+
 // writeSample records the sample submissions in the history file, event by
 // event, so the UI reads them the way it reads real ones.
 func writeSample(t *testing.T, st *store.Store, subs []store.Submission) {
