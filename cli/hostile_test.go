@@ -180,3 +180,15 @@ func TestOddReplyIsSaid(t *testing.T) {
 	contains(t, "sync's line", res.out, " submitted batch_id=")
 	contains(t, "sync's line", res.out, odd)
 }
+
+// TestUserAgentNamesTheVersion: requests say which fwbatch sent them, "dev"
+// for a build without a version (never a bare "fwbatch/").
+func TestUserAgentNamesTheVersion(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, fakeapi.Config{})
+	h.submitted(h.audio("hello.wav", "ua.wav"))
+	reqs := h.fake.Requests()
+	if len(reqs) != 1 || reqs[0].Header.Get("User-Agent") != "fwbatch/"+buildInfo().version || buildInfo().version == "" {
+		t.Fatalf("User-Agent %q, want fwbatch/%s", reqs[0].Header.Get("User-Agent"), buildInfo().version)
+	}
+}

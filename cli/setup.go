@@ -136,7 +136,7 @@ var clientConfig func(*submit.Config)
 
 // client makes an API client for key against the resolved base URL.
 func (e *env) client(key string) (*submit.Client, error) {
-	cfg := submit.Config{BaseURL: e.baseURL, APIKey: key, UserAgent: "fwbatch/" + Version}
+	cfg := submit.Config{BaseURL: e.baseURL, APIKey: key, UserAgent: "fwbatch/" + buildInfo().version}
 	if clientConfig != nil {
 		clientConfig(&cfg)
 	}
